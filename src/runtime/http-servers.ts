@@ -1,0 +1,97 @@
+/**
+ * The health server (`/healthz`, `/livez`) and the metrics server (`/metrics`, `/proxyMode`,
+ * `/healthz`), with kube-proxy's paths, status codes, headers and bodies (reference C.3).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { BindAddress } from './bind-address.js';
+import type { ProxyHealth } from './health.js';
+import type { ProxyMetrics } from './metrics.js';
+
+export interface RunningServer {
+  readonly address: AddressInfo;
+  close(): Promise<void>;
+}
+
+function listen(server: http.Server, bind: BindAddress): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(bind.port, bind.host === '' ? undefined : bind.host, () => {
+      server.off('error', reject);
+      resolve({
+        address: server.address() as AddressInfo,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+function sendJSON(res: http.ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
+  res.end(JSON.stringify(body));
+}
+
+export function startHealthServer(bind: BindAddress, health: ProxyHealth, metrics: ProxyMetrics): Promise<RunningServer> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/healthz' && path !== '/livez') {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+      res.end('404 page not found\n');
+      return;
+    }
+    const r = health.report();
+    if (path === '/healthz') {
+      const ok = r.healthy && health.nodeEligible;
+      const code = ok ? 200 : 503;
+      metrics.healthzTotal.inc({ code: String(code) });
+      sendJSON(res, code, {
+        lastUpdated: r.lastUpdated,
+        currentTime: r.currentTime,
+        nodeEligible: health.nodeEligible,
+        healthy: ok,
+        status: r.status,
+      });
+    } else {
+      const code = r.healthy ? 200 : 503;
+      metrics.livezTotal.inc({ code: String(code) });
+      sendJSON(res, code, { lastUpdated: r.lastUpdated, currentTime: r.currentTime, healthy: r.healthy, status: r.status });
+    }
+  });
+  return listen(server, bind);
+}
+
+export function startMetricsServer(bind: BindAddress, metrics: ProxyMetrics, mode: string): Promise<RunningServer> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    switch (path) {
+      case '/metrics':
+        metrics.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+            res.end(text);
+          },
+          (err: unknown) => {
+            res.writeHead(500);
+            res.end(String(err));
+          },
+        );
+        return;
+      case '/proxyMode':
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+        res.end(mode);
+        return;
+      case '/healthz':
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+        res.end('ok');
+        return;
+      default:
+        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('404 page not found\n');
+    }
+  });
+  return listen(server, bind);
+}

@@ -1,0 +1,83 @@
+/**
+ * A bounded-frequency runner like kube-proxy's (pkg/proxy/runner): requests are coalesced,
+ * runs are at least `minIntervalMs` apart (measured from the end of the previous run), a run
+ * happens at least every `maxIntervalMs`, and after a failed run the next one comes after
+ * `retryIntervalMs` unless something else triggers it first.
+ */
+export interface RunnerOptions {
+  readonly minIntervalMs: number;
+  readonly maxIntervalMs: number;
+  readonly retryIntervalMs: number;
+}
+
+export class BoundedFrequencyRunner {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private pending = false;
+  private failed = false;
+  /** End of the last run; -Infinity before the first, so a first request runs at once. */
+  private lastEnd = Number.NEGATIVE_INFINITY;
+  /** Base of the periodic and retry schedules: the last run's end, or the start. */
+  private periodBase = Date.now();
+  private stopped = false;
+
+  constructor(
+    private readonly fn: () => Promise<void>,
+    private readonly opts: RunnerOptions,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {}
+
+  /** Asks for a run as soon as the minimum interval allows. */
+  run(): void {
+    if (this.stopped) return;
+    this.pending = true;
+    this.schedule();
+  }
+
+  /** Starts the periodic schedule (without an immediate run). */
+  start(): void {
+    this.periodBase = Date.now();
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.running !== null) return;
+    const now = Date.now();
+    let at: number;
+    if (this.pending) at = Math.max(now, this.lastEnd + this.opts.minIntervalMs);
+    else if (this.failed) at = this.periodBase + this.opts.retryIntervalMs;
+    else at = this.periodBase + this.opts.maxIntervalMs;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.fire();
+    }, Math.max(0, at - now));
+  }
+
+  private fire(): void {
+    this.pending = false;
+    this.running = this.fn()
+      .then(
+        () => {
+          this.failed = false;
+        },
+        (err: unknown) => {
+          this.failed = true;
+          this.onError(err);
+        },
+      )
+      .finally(() => {
+        this.lastEnd = Date.now();
+        this.periodBase = this.lastEnd;
+        this.running = null;
+        this.schedule();
+      });
+  }
+}
