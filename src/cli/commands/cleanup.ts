@@ -1,0 +1,32 @@
+/** `kproxy cleanup`: remove everything kproxy installed (as `kube-proxy --cleanup`). */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import type { IPFamily } from '../../core/model/objects.js';
+import { cleanupIptables } from '../../daemon/cleanup.js';
+import { IptablesTool } from '../../runtime/iptables/tool.js';
+import { reexecInNetns } from '../../runtime/netns.js';
+
+interface CleanupFlags {
+  readonly netns?: string;
+}
+
+export function registerCleanupCommand(program: Command): void {
+  program
+    .command('cleanup')
+    .description(
+      'Remove the rules and chains kproxy installed in this network namespace (or --netns NAME), ' +
+        'as kube-proxy --cleanup does; kubelet\'s KUBE-FIREWALL jumps stay.',
+    )
+    .option('--netns <name>', 'clean up inside this network namespace (re-executes under `ip netns exec`)')
+    .action(async (opts: CleanupFlags) => {
+      if (opts.netns !== undefined) {
+        process.exitCode = await reexecInNetns(opts.netns, process.argv.slice(2));
+        return;
+      }
+      const families: IPFamily[] = fs.existsSync('/proc/net/if_inet6') ? ['IPv4', 'IPv6'] : ['IPv4'];
+      for (const f of families) {
+        const r = await cleanupIptables(new IptablesTool(f));
+        process.stdout.write(`${r.family}: removed kproxy's jump rules and ${r.deletedChains} chains\n`);
+      }
+    });
+}

@@ -1,0 +1,133 @@
+/**
+ * One IP family's iptables sync, as kube-proxy's syncProxyRules does it: render against what
+ * the kernel holds (stale chains), apply with iptables-restore --noflush, install the jumps
+ * from the built-in chains on full syncs, keep the committed state in memory. A failed apply
+ * makes the next sync full.
+ */
+import type { DesiredState } from '../core/desired/types.js';
+import type { RuleFormat } from '../core/naming/service-port-name.js';
+import { conntrackCleanupRequired } from '../core/policy/conntrack.js';
+import { diffStates } from '../core/tracker/changes.js';
+import type { IptablesCapabilities } from '../dataplanes/iptables/host.js';
+import { jumpRules } from '../dataplanes/iptables/jumps.js';
+import { renderIptablesFormat } from '../dataplanes/iptables/render.js';
+import { serializeRuleset } from '../dataplanes/iptables/serialize.js';
+import { cleanStaleUdpFlows } from '../runtime/conntrack.js';
+import type { ProxyMetrics } from '../runtime/metrics.js';
+import type { IptablesTool } from '../runtime/iptables/tool.js';
+import type { Logger } from './logger.js';
+
+/** kube-proxy rewrites everything at least this often (FullSyncPeriod). */
+export const FULL_SYNC_PERIOD_MS = 60 * 60 * 1000;
+
+export interface SyncResult {
+  readonly full: boolean;
+  readonly changedServices: number;
+  readonly rulesWritten: number;
+  readonly conntrackDeleted: number;
+  readonly durationMs: number;
+}
+
+export class IptablesFamilySyncer {
+  private committed: DesiredState | null = null;
+  private needFullSync = true;
+  private lastFullSync = 0;
+  private capabilities: IptablesCapabilities | null = null;
+
+  constructor(
+    private readonly tool: IptablesTool,
+    private readonly format: RuleFormat,
+    private readonly metrics: ProxyMetrics,
+    private readonly log: Logger,
+    private readonly tcpBeLiberalOverride: boolean,
+  ) {}
+
+  get family(): DesiredState['family'] {
+    return this.tool.family;
+  }
+
+  /** Forces the next sync to be full (a flushed table, a topology change…). */
+  forceFullSync(): void {
+    this.needFullSync = true;
+  }
+
+  async sync(state: DesiredState): Promise<SyncResult> {
+    const started = Date.now();
+    const change = diffStates(this.committed, state);
+    const full = this.needFullSync || change.globalChanged || started - this.lastFullSync > FULL_SYNC_PERIOD_MS;
+    const labels = { ip_family: this.family };
+    if (full || this.capabilities === null) {
+      const detected = await this.tool.capabilities();
+      this.capabilities = { ...detected, tcpBeLiberal: detected.tcpBeLiberal || this.tcpBeLiberalOverride };
+    }
+    const existingNatChains = await this.tool.listChains('nat');
+    const ruleset = renderIptablesFormat(
+      {
+        state,
+        scope: { full, changedServices: new Set(change.changedServices) },
+        host: { capabilities: this.capabilities, existingNatChains },
+      },
+      this.format,
+    );
+    if (full) await this.installJumps();
+    try {
+      await this.tool.restore(serializeRuleset(ruleset));
+    } catch (err) {
+      this.needFullSync = true;
+      this.metrics.restoreFailures.inc(labels);
+      if (!full) this.metrics.partialRestoreFailures.inc(labels);
+      throw err;
+    }
+    const previous = this.committed;
+    this.committed = state;
+    this.needFullSync = false;
+    if (full) this.lastFullSync = started;
+
+    let conntrackDeleted = 0;
+    if (conntrackCleanupRequired(previous, state, change.changedServices)) {
+      try {
+        conntrackDeleted = await cleanStaleUdpFlows(this.family, state);
+        this.metrics.conntrackDeleted.inc(labels, conntrackDeleted);
+      } catch (err) {
+        this.log.warn('conntrack cleanup failed', { family: this.family, error: String(err) });
+      }
+    }
+    const durationMs = Date.now() - started;
+    this.recordMetrics(state, ruleset.tables.map((t) => [t.name, t.rules.length] as const), full, durationMs);
+    const rulesWritten = ruleset.tables.reduce((n, t) => n + t.rules.length, 0);
+    return { full, changedServices: change.changedServices.length, rulesWritten, conntrackDeleted, durationMs };
+  }
+
+  private async installJumps(): Promise<void> {
+    for (const jump of jumpRules(this.format, { legacyKubeletFirewall: this.format === 'legacy' })) {
+      await this.tool.ensureChain(jump.table, jump.target);
+      await this.tool.ensureRulePrepended(jump.table, jump.chain, jump.words);
+    }
+  }
+
+  private recordMetrics(
+    state: DesiredState,
+    rulesPerTable: readonly (readonly [string, number])[],
+    full: boolean,
+    durationMs: number,
+  ): void {
+    const labels = { ip_family: this.family };
+    const seconds = durationMs / 1000;
+    this.metrics.syncDuration.observe(labels, seconds);
+    (full ? this.metrics.syncFullDuration : this.metrics.syncPartialDuration).observe(labels, seconds);
+    this.metrics.lastSyncTimestamp.set(labels, Date.now() / 1000);
+    for (const [table, n] of rulesPerTable) {
+      this.metrics.rulesLast.set({ ...labels, table }, n);
+      if (full) this.metrics.rulesTotal.set({ ...labels, table }, n);
+    }
+    let internal = 0;
+    let external = 0;
+    for (const sp of state.servicePorts) {
+      const noLocal = sp.policy.hasEndpoints && sp.selection.localEndpoints.length === 0;
+      if (sp.info.internalPolicyLocal && noLocal) internal++;
+      if (sp.info.externalPolicyLocal && sp.policy.externallyAccessible && noLocal) external++;
+    }
+    this.metrics.noLocalEndpoints.set({ ...labels, traffic_policy: 'internal' }, internal);
+    this.metrics.noLocalEndpoints.set({ ...labels, traffic_policy: 'external' }, external);
+  }
+}

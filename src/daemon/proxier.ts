@@ -1,0 +1,125 @@
+/**
+ * The daemon's orchestration: sources → desired state per family → syncers, driven by the
+ * bounded-frequency runner; health and metrics follow every queued and applied update.
+ */
+import { buildDesiredState } from '../core/desired/build.js';
+import { noteFilteredObjects } from '../core/desired/proxy-filter.js';
+import type { ProxyConfig } from '../core/model/config.js';
+import { DiagnosticSink, formatDiagnostic } from '../core/model/diagnostics.js';
+import type { ClusterObjects, IPFamily } from '../core/model/objects.js';
+import { findNode } from '../core/desired/node.js';
+import type { ProxyHealth } from '../runtime/health.js';
+import type { ProxyMetrics } from '../runtime/metrics.js';
+import { BoundedFrequencyRunner } from '../runtime/runner.js';
+import type { IptablesFamilySyncer } from './iptables-syncer.js';
+import type { Logger } from './logger.js';
+
+export interface ProxierOptions {
+  readonly config: ProxyConfig;
+  readonly syncers: readonly IptablesFamilySyncer[];
+  /** Loads the current objects (files, API…); diagnostics go to the sink. */
+  readonly load: (sink: DiagnosticSink) => Promise<ClusterObjects>;
+  readonly log: Logger;
+  readonly metrics: ProxyMetrics;
+  readonly health: ProxyHealth;
+}
+
+const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
+
+export class Proxier {
+  private readonly runner: BoundedFrequencyRunner;
+  private lastDiagnostics = '';
+  private syncs = 0;
+  private readonly firstSync: Promise<void>;
+  private resolveFirstSync: () => void = () => undefined;
+
+  constructor(private readonly opts: ProxierOptions) {
+    const c = opts.config;
+    this.runner = new BoundedFrequencyRunner(
+      () => this.syncAll(),
+      {
+        minIntervalMs: c.minSyncPeriodSeconds * 1000,
+        maxIntervalMs: c.syncPeriodSeconds * 1000,
+        retryIntervalMs: c.syncPeriodSeconds * 1000,
+      },
+      (err) => opts.log.error('sync failed; the next sync is full', { error: err instanceof Error ? err.message : String(err) }),
+    );
+    this.firstSync = new Promise((resolve) => {
+      this.resolveFirstSync = resolve;
+    });
+  }
+
+  get families(): IPFamily[] {
+    return this.opts.syncers.map((s) => s.family);
+  }
+
+  /** Resolves after the first successful sync. */
+  whenSynced(): Promise<void> {
+    return this.firstSync;
+  }
+
+  start(): void {
+    this.runner.start();
+    this.queueSync();
+  }
+
+  /** The sources changed: ask for a sync (coalesced and rate-limited by the runner). */
+  queueSync(): void {
+    for (const f of this.families) {
+      this.opts.health.queuedUpdate(f);
+      this.opts.metrics.lastQueuedTimestamp.set({ ip_family: f }, Date.now() / 1000);
+    }
+    this.runner.run();
+  }
+
+  async stop(): Promise<void> {
+    await this.runner.stop();
+  }
+
+  private reportDiagnostics(sink: DiagnosticSink): void {
+    const text = sink.all.map(formatDiagnostic).join('\n');
+    if (text === this.lastDiagnostics) return;
+    this.lastDiagnostics = text;
+    for (const d of sink.all) {
+      const fn = d.severity === 'error' ? this.opts.log.error : d.severity === 'warning' ? this.opts.log.warn : this.opts.log.info;
+      fn('input', { diagnostic: formatDiagnostic(d) });
+    }
+  }
+
+  private async syncAll(): Promise<void> {
+    const sink = new DiagnosticSink();
+    const objects = await this.opts.load(sink);
+    noteFilteredObjects(objects, this.opts.config.serviceProxyName, sink);
+    this.updateNodeEligibility(objects);
+    let failure: unknown = null;
+    for (const syncer of this.opts.syncers) {
+      const state = buildDesiredState(objects, this.opts.config, syncer.family, sink);
+      try {
+        const r = await syncer.sync(state);
+        this.opts.health.updated(syncer.family);
+        this.opts.log.info('synced proxy rules', {
+          family: syncer.family,
+          full: r.full,
+          servicePorts: state.servicePorts.length,
+          changedServices: r.changedServices,
+          rules: r.rulesWritten,
+          conntrackDeleted: r.conntrackDeleted,
+          durationMs: r.durationMs,
+        });
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    this.reportDiagnostics(sink);
+    if (failure !== null) throw failure;
+    this.syncs++;
+    if (this.syncs === 1) this.resolveFirstSync();
+  }
+
+  private updateNodeEligibility(objects: ClusterObjects): void {
+    const node = findNode(objects, this.opts.config.nodeName);
+    // Without a Node object (files given without one) the node counts as eligible.
+    this.opts.health.nodeEligible =
+      node === null || (node.meta.deletionTimestamp === null && !node.taintKeys.includes(TO_BE_DELETED_TAINT));
+  }
+}
