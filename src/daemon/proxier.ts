@@ -80,9 +80,12 @@ export class Proxier {
     const text = sink.all.map(formatDiagnostic).join('\n');
     if (text === this.lastDiagnostics) return;
     this.lastDiagnostics = text;
+    const log = this.opts.log;
     for (const d of sink.all) {
-      const fn = d.severity === 'error' ? this.opts.log.error : d.severity === 'warning' ? this.opts.log.warn : this.opts.log.info;
-      fn('input', { diagnostic: formatDiagnostic(d) });
+      const fields = { diagnostic: formatDiagnostic(d) };
+      if (d.severity === 'error') log.error('input', fields);
+      else if (d.severity === 'warning') log.warn('input', fields);
+      else log.info('input', fields);
     }
   }
 
@@ -91,7 +94,7 @@ export class Proxier {
     const objects = await this.opts.load(sink);
     noteFilteredObjects(objects, this.opts.config.serviceProxyName, sink);
     this.updateNodeEligibility(objects);
-    let failure: unknown = null;
+    let failure: Error | null = null;
     for (const syncer of this.opts.syncers) {
       const state = buildDesiredState(objects, this.opts.config, syncer.family, sink);
       try {
@@ -107,7 +110,7 @@ export class Proxier {
           durationMs: r.durationMs,
         });
       } catch (err) {
-        failure ??= err;
+        failure ??= err instanceof Error ? err : new Error(String(err));
       }
     }
     this.reportDiagnostics(sink);

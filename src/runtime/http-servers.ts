@@ -66,7 +66,7 @@ export function startHealthServer(bind: BindAddress, health: ProxyHealth, metric
 
 export function startMetricsServer(bind: BindAddress, metrics: ProxyMetrics, mode: string): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     switch (path) {
       case '/metrics':
         metrics.registry.metrics().then(

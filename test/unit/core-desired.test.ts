@@ -1,10 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildDesiredState } from '../../src/core/desired/build.js';
+import type { DesiredState, ServicePortState } from '../../src/core/desired/types.js';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from '../../src/core/model/config.js';
 import { DiagnosticSink } from '../../src/core/model/diagnostics.js';
 import { EMPTY_CLUSTER, type ClusterObjects } from '../../src/core/model/objects.js';
 import { endpoint, node, port, service, slice } from '../helpers/objects.js';
+
+function first(state: DesiredState): ServicePortState {
+  const sp = state.servicePorts[0];
+  assert.ok(sp, 'a service port');
+  return sp;
+}
 
 const config: ProxyConfig = { ...DEFAULT_PROXY_CONFIG, nodeName: 'node-1' };
 
@@ -39,7 +46,7 @@ test('byte-wise endpoint order puts 10.1.1.11:11 before 10.1.1.1:11', () => {
       slice('ns', 's-1', 's', { ports: [{ name: '', port: 11, protocol: 'TCP' }], endpoints: [endpoint('10.1.1.1'), endpoint('10.1.1.11')] }),
     ],
   });
-  assert.deepEqual(s.servicePorts[0]?.endpoints.map((e) => e.endpoint), ['10.1.1.11:11', '10.1.1.1:11']);
+  assert.deepEqual(first(s).endpoints.map((e) => e.endpoint), ['10.1.1.11:11', '10.1.1.1:11']);
 });
 
 test('headless, ExternalName and other-family services produce no service ports', () => {
@@ -52,7 +59,7 @@ test('headless, ExternalName and other-family services produce no service ports'
   });
   assert.equal(s.servicePorts.length, 0);
   const v6 = build({ services: [service('ns', 'v6', { clusterIP: 'fd00::0:1', ports: [port({ port: 80 })] })] }, {}, 'IPv6');
-  assert.equal(v6.servicePorts[0]?.info.clusterIP, 'fd00::1');
+  assert.equal(first(v6).info.clusterIP, 'fd00::1');
   assert.equal(v6.localhostNodePorts, false);
 });
 
@@ -69,9 +76,9 @@ test('dual-stack: each family gets its own cluster IP and endpoints', () => {
   ];
   const v4 = build({ services: [svc], endpointSlices: slices });
   const v6 = build({ services: [svc], endpointSlices: slices }, {}, 'IPv6');
-  assert.deepEqual(v4.servicePorts[0]?.endpoints.map((e) => e.endpoint), ['10.0.0.1:80']);
-  assert.deepEqual(v6.servicePorts[0]?.endpoints.map((e) => e.endpoint), ['[fd00::a]:80']);
-  assert.equal(v6.servicePorts[0]?.info.clusterIP, 'fd00::5');
+  assert.deepEqual(first(v4).endpoints.map((e) => e.endpoint), ['10.0.0.1:80']);
+  assert.deepEqual(first(v6).endpoints.map((e) => e.endpoint), ['[fd00::a]:80']);
+  assert.equal(first(v6).info.clusterIP, 'fd00::5');
 });
 
 test('eTP=Local without local endpoints: external traffic dropped, internal forwarded; health check kept', () => {
@@ -102,9 +109,9 @@ test('healthCheckNodePort is ignored unless LoadBalancer with eTP=Local', () => 
   const s = build({
     services: [service('ns', 's', { type: 'NodePort', clusterIP: '10.0.0.9', externalTrafficPolicy: 'Local', healthCheckNodePort: 30000, ports: [port({ port: 80, nodePort: 30080 })] })],
   });
-  assert.equal(s.servicePorts[0]?.info.healthCheckNodePort, 0);
-  assert.equal(s.servicePorts[0]?.info.externalPolicyLocal, true);
-  assert.equal(s.servicePorts[0]?.policy.externalVerdict, 'reject');
+  assert.equal(first(s).info.healthCheckNodePort, 0);
+  assert.equal(first(s).info.externalPolicyLocal, true);
+  assert.equal(first(s).policy.externalVerdict, 'reject');
 });
 
 test('endpoints: local by node name; terminating duplicates never replace; hints kept', () => {
@@ -115,9 +122,10 @@ test('endpoints: local by node name; terminating duplicates never replace; hints
       slice('ns', 'b', 's', { endpoints: [endpoint('10.0.0.1', { conditions: { ready: false, serving: true, terminating: true } })] }),
     ],
   });
-  const e = s.servicePorts[0]?.endpoints[0];
-  assert.equal(e?.isLocal, true);
-  assert.equal(e?.terminating, false);
+  const e = first(s).endpoints[0];
+  assert.ok(e);
+  assert.equal(e.isLocal, true);
+  assert.equal(e.terminating, false);
 });
 
 test('label filters: service-proxy-name and headless objects are not proxied', () => {
@@ -153,7 +161,7 @@ test('LB source ranges that contain the node IP are flagged', () => {
   });
   const slices = [slice('ns', 'lb-1', 'lb', { endpoints: [endpoint('10.1.0.1')] })];
   const s = build({ services: [svc], endpointSlices: slices, nodes: [node('node-1', ['192.168.0.2'])] });
-  assert.deepEqual(s.servicePorts[0]?.info.loadBalancerSourceRanges, ['192.168.0.0/16']);
-  assert.equal(s.servicePorts[0]?.policy.sourceRangesIncludeNode, true);
-  assert.equal(s.servicePorts[0]?.policy.usesFirewall, true);
+  assert.deepEqual(first(s).info.loadBalancerSourceRanges, ['192.168.0.0/16']);
+  assert.equal(first(s).policy.sourceRangesIncludeNode, true);
+  assert.equal(first(s).policy.usesFirewall, true);
 });

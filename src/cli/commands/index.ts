@@ -1,6 +1,16 @@
 import type { Command } from 'commander';
+import { registerRulesCommand } from './rules.js';
+import { registerRunCommand } from './run.js';
+import { registerCleanupCommand } from './cleanup.js';
+import { registerDemoCommand } from './demo.js';
+import { registerSandboxCommand } from './sandbox.js';
 
 /** Each command lives in its own file and registers itself here. */
-export function registerCommands(_program: Command): void {
+export function registerCommands(program: Command): void {
   // commands are added as they are built
+  registerRulesCommand(program);
+  registerRunCommand(program);
+  registerCleanupCommand(program);
+  registerDemoCommand(program);
+  registerSandboxCommand(program);
 }

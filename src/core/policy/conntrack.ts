@@ -8,7 +8,8 @@
 import type { DesiredState } from '../desired/types.js';
 
 export interface ConntrackEntry {
-  readonly protocol: 'udp' | 'tcp' | 'sctp' | string;
+  /** Lower-case protocol name as conntrack prints it (udp, tcp, sctp, icmp…). */
+  readonly protocol: string;
   readonly origDst: string;
   readonly origDstPort: number;
   readonly replySrc: string;

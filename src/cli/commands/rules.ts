@@ -1,0 +1,166 @@
+/**
+ * `kproxy rules`: the rules kube-proxy would program for the given objects, printed as the text
+ * its tool reads (iptables-restore input), or with --show-jumps the rules it installs in the
+ * built-in chains. Offline, the host is assumed to be a current node.
+ */
+import { Command, Option } from 'commander';
+import { buildDesiredState } from '../../core/desired/build.js';
+import { KproxyError } from '../../core/errors.js';
+import { DiagnosticSink, formatDiagnostic } from '../../core/model/diagnostics.js';
+import type { ClusterObjects, IPFamily } from '../../core/model/objects.js';
+import type { RuleFormat } from '../../core/naming/service-port-name.js';
+import { FULL_SYNC } from '../../dataplanes/api.js';
+import { CURRENT_NODE_CAPABILITIES, type IptablesCapabilities } from '../../dataplanes/iptables/host.js';
+import { installedJumpText } from '../../dataplanes/iptables/jumps-text.js';
+import type { Ruleset } from '../../dataplanes/iptables/model.js';
+import { renderIptablesFormat } from '../../dataplanes/iptables/render.js';
+import { serializeRuleset } from '../../dataplanes/iptables/serialize.js';
+import { loadClusterObjects } from '../../runtime/sources/files.js';
+import { loadKubeProxyConfiguration } from '../options/kube-proxy-config.js';
+import {
+  addProxyOptions,
+  proxyConfigFromOptions,
+  type ProxyFlagValues,
+  type ResolvedProxyOptions,
+} from '../options/proxy-options.js';
+
+/** What commander collects for `rules`. */
+export interface RulesFlagValues extends ProxyFlagValues {
+  readonly filename?: readonly string[];
+  readonly ipFamily?: string;
+  readonly showJumps?: boolean;
+  readonly format?: string;
+  readonly randomFully?: boolean;
+  readonly nfacct?: boolean;
+}
+
+export interface RulesRequest {
+  readonly files: readonly string[];
+  readonly family: IPFamily;
+  readonly format: RuleFormat;
+  readonly showJumps: boolean;
+  readonly capabilities: IptablesCapabilities;
+  readonly proxy: ResolvedProxyOptions;
+}
+
+function collect(value: string, previous: readonly string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function addRulesOptions(cmd: Command): Command {
+  addProxyOptions(cmd);
+  return cmd
+    .option('-f, --filename <path>', 'Kubernetes objects: a YAML/JSON file, a folder (read recursively) or - for stdin (repeatable)', collect)
+    .addOption(new Option('--ip-family <family>', 'which family to render').choices(['ipv4', 'ipv6']).default('ipv4'))
+    .addOption(
+      new Option('--format <format>', 'current: today\'s kube-proxy; legacy: kube-proxy 1.18 (names and chains as in older blog posts)')
+        .choices(['current', 'legacy'])
+        .default('current'),
+    )
+    .option('--show-jumps', 'print the rules kube-proxy inserts in the built-in chains (PREROUTING, OUTPUT, POSTROUTING, INPUT, FORWARD) instead')
+    .option('--no-random-fully', 'the host\'s iptables lacks --random-fully (older than 1.6.2)')
+    .option('--no-nfacct', 'the host has no nfacct counters (no -m nfacct matches)');
+}
+
+function familyOf(text: string | undefined): IPFamily {
+  switch (text ?? 'ipv4') {
+    case 'ipv4':
+      return 'IPv4';
+    case 'ipv6':
+      return 'IPv6';
+    default:
+      throw new KproxyError('E_USAGE', `--ip-family: must be ipv4 or ipv6 (got "${text ?? ''}")`);
+  }
+}
+
+function formatOf(text: string | undefined): RuleFormat {
+  switch (text ?? 'current') {
+    case 'current':
+      return 'current';
+    case 'legacy':
+      return 'legacy';
+    default:
+      throw new KproxyError('E_USAGE', `--format: must be current or legacy (got "${text ?? ''}")`);
+  }
+}
+
+/** Parses `rules` arguments (without the command name) into flag values; throws on bad usage. */
+export function parseRulesFlags(args: readonly string[]): RulesFlagValues {
+  const cmd = addRulesOptions(new Command('rules')).exitOverride().configureOutput({ writeErr: () => undefined });
+  try {
+    cmd.parse([...args], { from: 'user' });
+  } catch (err) {
+    throw new KproxyError('E_USAGE', err instanceof Error ? err.message : String(err), { cause: err });
+  }
+  return cmd.opts<RulesFlagValues>();
+}
+
+export function rulesRequestFromOptions(opts: RulesFlagValues): RulesRequest {
+  const configFile = opts.config === undefined ? undefined : loadKubeProxyConfiguration(opts.config);
+  const proxy = proxyConfigFromOptions(opts, configFile);
+  if (proxy.config.mode !== 'iptables') {
+    throw new KproxyError('E_UNSUPPORTED', `rules --proxy-mode ${proxy.config.mode}: not available yet (iptables only)`);
+  }
+  const files = opts.filename ?? [];
+  if (files.length === 0) throw new KproxyError('E_USAGE', 'rules: give the objects with -f PATH (a file, a folder or -)');
+  return {
+    files,
+    family: familyOf(opts.ipFamily),
+    format: formatOf(opts.format),
+    showJumps: opts.showJumps === true,
+    capabilities: {
+      ...CURRENT_NODE_CAPABILITIES,
+      randomFully: opts.randomFully !== false,
+      nfacctInvalidDropped: opts.nfacct !== false,
+      nfacctLocalhostNodePorts: opts.nfacct !== false,
+      tcpBeLiberal: proxy.conntrackTCPBeLiberal,
+    },
+    proxy,
+  };
+}
+
+/** Objects → the rendered ruleset of the requested family and format. */
+export function renderRulesFor(objects: ClusterObjects, request: RulesRequest, sink: DiagnosticSink): Ruleset {
+  const config = request.proxy.config;
+  if (config.mode !== 'iptables') {
+    throw new KproxyError('E_UNSUPPORTED', `rules --proxy-mode ${config.mode}: not available yet (iptables only)`);
+  }
+  const state = buildDesiredState(objects, config, request.family, sink);
+  const host = { capabilities: request.capabilities, existingNatChains: [] };
+  return renderIptablesFormat({ state, scope: FULL_SYNC, host }, request.format);
+}
+
+/** The text `rules` prints on stdout. */
+export function rulesOutput(ruleset: Ruleset, request: RulesRequest): string {
+  if (!request.showJumps) return serializeRuleset(ruleset);
+  return installedJumpText(ruleset, request.format, request.family);
+}
+
+async function runRules(opts: RulesFlagValues): Promise<void> {
+  const request = rulesRequestFromOptions(opts);
+  for (const w of request.proxy.warnings) process.stderr.write(`kproxy: warning: ${w}\n`);
+  const sink = new DiagnosticSink();
+  const objects = await loadClusterObjects(request.files, sink);
+  let ruleset: Ruleset;
+  try {
+    ruleset = renderRulesFor(objects, request, sink);
+  } finally {
+    for (const d of sink.all) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  }
+  process.stdout.write(rulesOutput(ruleset, request));
+  process.exitCode = sink.hasErrors ? 1 : 0;
+}
+
+export function registerRulesCommand(program: Command): void {
+  const cmd = program
+    .command('rules')
+    .description(
+      'Print the rules kube-proxy would program for the given objects: the iptables-restore input ' +
+        '(filter and nat tables) on stdout, diagnostics about the objects on stderr. ' +
+        'Exit status 1 when an object or part of one was skipped, 0 otherwise.',
+    );
+  addRulesOptions(cmd);
+  cmd.action(async (opts: RulesFlagValues) => {
+    await runRules(opts);
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * The demo: a one-node sandbox on the real kernel, the proxy daemon in it, traffic from a pod,
+ * from the node and from outside, the spread over the pods, the programmed rules; then the
+ * sandbox is removed (also on failure and Ctrl-C).
+ */
+import { KproxyError } from '../../core/errors.js';
+import type { ClusterObjects, Service } from '../../core/model/objects.js';
+import type { ProxyMode } from '../../core/model/config.js';
+import { inNetns, startDaemon, waitFor, type DaemonHandle } from '../../runtime/daemon-process.js';
+import { createSandbox, type Sandbox } from '../../runtime/sandbox/index.js';
+import { kubeRulesOf, type DemoReport, type DemoResult } from './report.js';
+import { demoTargets } from './targets.js';
+
+export interface DemoOptions {
+  readonly mode: ProxyMode;
+  readonly requests: number;
+  readonly progress: (message: string) => void;
+}
+
+export interface DemoOutcome {
+  readonly report: DemoReport;
+  /** Names of the pods that serve (for tables with zero rows). */
+  readonly pods: readonly string[];
+  /** The KUBE-* lines of `iptables-save` in the node. */
+  readonly rules: string;
+}
+
+function clusterIPsProgrammed(save: string, services: readonly Service[]): boolean {
+  return services
+    .filter((s) => s.clusterIP !== '' && s.clusterIP !== 'None' && s.type !== 'ExternalName')
+    .every((s) => save.includes(`-d ${s.clusterIP}/32`));
+}
+
+async function sendTraffic(sb: Sandbox, opts: DemoOptions): Promise<DemoResult[]> {
+  const node = sb.node();
+  const targets = demoTargets(sb.services, node.address);
+  const results: DemoResult[] = [];
+  for (const [i, t] of targets.entries()) {
+    const netns = t.from === 'pod' ? sb.clientNetns() : t.from === 'node' ? sb.nodeNetns() : sb.externalNetns;
+    opts.progress(`[${i + 1}/${targets.length}] ${opts.requests} requests from ${t.from} to ${t.ip}:${t.port} (${t.service})`);
+    const send = t.protocol === 'udp' ? sb.udpRequests.bind(sb) : sb.httpRequests.bind(sb);
+    const r = await send(netns, t.ip, t.port, { count: opts.requests, concurrency: 4, timeoutMs: 2000 });
+    results.push({
+      from: t.from,
+      target: `${t.ip}:${t.port}`,
+      service: t.service,
+      requests: r.requests,
+      errors: r.errors,
+      affinity: t.affinity,
+      byPod: r.byPod,
+    });
+  }
+  return results;
+}
+
+export async function runDemo(objects: ClusterObjects, opts: DemoOptions): Promise<DemoOutcome> {
+  if (opts.mode !== 'iptables') {
+    throw new KproxyError('E_UNSUPPORTED', `demo --mode ${opts.mode}: this mode is not available yet (iptables only)`);
+  }
+  opts.progress('building the sandbox: a node, its pods and an external client in network namespaces');
+  const sb = await createSandbox(objects, { name: `demo-${process.pid}`, nodes: 1, onProgress: (m) => opts.progress(`  ${m}`) });
+  let daemon: DaemonHandle | null = null;
+  try {
+    const node = sb.node();
+    opts.progress(`starting kproxy run --proxy-mode ${opts.mode} in ${node.netns}`);
+    daemon = startDaemon(node.netns, [
+      '--proxy-mode', opts.mode,
+      '-f', sb.manifestsDir,
+      '--hostname-override', node.name,
+      '--node-ip', node.address,
+      '--ip-families', 'ipv4',
+      '--iptables-min-sync-period', '100ms',
+    ]);
+    const d = daemon;
+    await waitFor(
+      'the proxy to program every service',
+      async () => {
+        if (d.child.exitCode !== null) throw new KproxyError('E_EXEC', `kproxy run exited early:\n${d.logs()}`);
+        return clusterIPsProgrammed(await inNetns(node.netns, ['iptables-save', '-t', 'nat']), sb.services);
+      },
+      20_000,
+    );
+    opts.progress('rules programmed; sending traffic');
+    const results = await sendTraffic(sb, opts);
+    const rules = kubeRulesOf(await inNetns(node.netns, ['iptables-save']));
+    return { report: { mode: opts.mode, results }, pods: sb.pods.map((p) => p.name), rules };
+  } finally {
+    opts.progress('removing the sandbox');
+    await daemon?.stop();
+    await sb.down();
+  }
+}
