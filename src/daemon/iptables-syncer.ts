@@ -10,8 +10,7 @@ import { conntrackCleanupRequired } from '../core/policy/conntrack.js';
 import { diffStates } from '../core/tracker/changes.js';
 import type { IptablesCapabilities } from '../dataplanes/iptables/host.js';
 import { jumpRules } from '../dataplanes/iptables/jumps.js';
-import { renderIptablesFormat } from '../dataplanes/iptables/render.js';
-import { serializeRuleset } from '../dataplanes/iptables/serialize.js';
+import { renderIptablesText } from '../dataplanes/iptables/render.js';
 import { cleanStaleUdpFlows } from '../runtime/conntrack.js';
 import type { ProxyMetrics } from '../runtime/metrics.js';
 import type { IptablesTool } from '../runtime/iptables/tool.js';
@@ -61,7 +60,7 @@ export class IptablesFamilySyncer {
       this.capabilities = { ...detected, tcpBeLiberal: detected.tcpBeLiberal || this.tcpBeLiberalOverride };
     }
     const existingNatChains = await this.tool.listChains('nat');
-    const ruleset = renderIptablesFormat(
+    const text = renderIptablesText(
       {
         state,
         scope: { full, changedServices: new Set(change.changedServices) },
@@ -71,7 +70,7 @@ export class IptablesFamilySyncer {
     );
     if (full) await this.installJumps();
     try {
-      await this.tool.restore(serializeRuleset(ruleset));
+      await this.tool.restore(text);
     } catch (err) {
       this.needFullSync = true;
       this.metrics.restoreFailures.inc(labels);
@@ -93,8 +92,9 @@ export class IptablesFamilySyncer {
       }
     }
     const durationMs = Date.now() - started;
-    this.recordMetrics(state, ruleset.tables.map((t) => [t.name, t.rules.length] as const), full, durationMs);
-    const rulesWritten = ruleset.tables.reduce((n, t) => n + t.rules.length, 0);
+    const rulesPerTable = countRules(text);
+    this.recordMetrics(state, rulesPerTable, full, durationMs);
+    const rulesWritten = rulesPerTable.reduce((n, [, count]) => n + count, 0);
     return { full, changedServices: change.changedServices.length, rulesWritten, conntrackDeleted, durationMs };
   }
 
@@ -130,4 +130,17 @@ export class IptablesFamilySyncer {
     this.metrics.noLocalEndpoints.set({ ...labels, traffic_policy: 'internal' }, internal);
     this.metrics.noLocalEndpoints.set({ ...labels, traffic_policy: 'external' }, external);
   }
+}
+
+/** `[table, rule count]` of restore text, in table order. */
+export function countRules(text: string): [string, number][] {
+  const out: [string, number][] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) out.push([line.slice(1), 0]);
+    else if (line.startsWith('-A ')) {
+      const last = out[out.length - 1];
+      if (last !== undefined) last[1]++;
+    }
+  }
+  return out;
 }

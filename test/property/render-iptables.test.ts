@@ -17,7 +17,7 @@ import { CURRENT_NODE_CAPABILITIES } from '../../src/dataplanes/iptables/host.js
 import type { Ruleset, TableName } from '../../src/dataplanes/iptables/model.js';
 import { MAX_CHAIN_NAME_LENGTH } from '../../src/dataplanes/iptables/names.js';
 import { parseIptables } from '../../src/dataplanes/iptables/parse.js';
-import { renderIptables, renderIptablesFormat } from '../../src/dataplanes/iptables/render.js';
+import { renderIptables, renderIptablesFormat, renderIptablesText } from '../../src/dataplanes/iptables/render.js';
 import { serializeRuleset } from '../../src/dataplanes/iptables/serialize.js';
 import { FakeIptables } from '../../src/runtime/fakes/iptables.js';
 import { desired } from '../unit/iptables-helpers.js';
@@ -61,6 +61,29 @@ test('every rendered ruleset is consistent, names fit in 28 characters and never
       const withClusterChain = state.servicePorts.filter((sp) => format === 'legacy' ? sp.endpoints.some((e) => e.ready) : sp.policy.usesClusterPolicy);
       assert.equal(svcChains.size, withClusterChain.length);
     }),
+    RUNS,
+  );
+});
+
+test('the direct text renderer writes exactly serializeRuleset of the typed renderer', () => {
+  fc.assert(
+    fc.property(
+      clusterObjects,
+      proxyConfig,
+      fc.constantFrom<RuleFormat>('current', 'legacy'),
+      fc.boolean(),
+      fc.subarray(['KUBE-SVC-STALE0000000000A', 'KUBE-SEP-STALE0000000000B', 'KUBE-XLB-STALE000000000C', 'OTHER']),
+      (objects, config, format, full, existing) => {
+        const state = desired(objects, config);
+        const names = state.servicePorts.map((sp) => serviceName(sp.info.key));
+        const input = {
+          state,
+          scope: { full, changedServices: new Set(names.filter((_, i) => i % 2 === 0)) },
+          host: { ...host, existingNatChains: existing },
+        };
+        assert.equal(renderIptablesText(input, format), serializeRuleset(renderIptablesFormat(input, format)));
+      },
+    ),
     RUNS,
   );
 });

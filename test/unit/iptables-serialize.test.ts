@@ -25,6 +25,7 @@ test('no word can break a line', () => {
   for (const w of nasty) {
     const line = serializeRule({ chain: 'KUBE-SERVICES', words: ['-m', 'comment', '--comment', w, '-j', 'ACCEPT'] });
     assert.equal(line.split('\n').length, 1, JSON.stringify(w));
+    // eslint-disable-next-line no-control-regex -- the point is that none is written
     assert.ok(!/[\u0000-\u001f\u007f]/.test(line), JSON.stringify(w));
     const reparsed = parseIptables(`*nat\n:KUBE-SERVICES - [0:0]\n${line}\nCOMMIT\n`).tables[0]?.rules[0]?.words;
     assert.equal(reparsed?.length, 6, `still one comment word: ${JSON.stringify(w)}`);

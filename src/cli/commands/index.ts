@@ -4,6 +4,10 @@ import { registerRunCommand } from './run.js';
 import { registerCleanupCommand } from './cleanup.js';
 import { registerDemoCommand } from './demo.js';
 import { registerSandboxCommand } from './sandbox.js';
+import { registerTraceCommand } from './trace.js';
+import { registerExplainCommand } from './explain.js';
+import { registerDiffCommand } from './diff.js';
+import { registerGraphCommand } from './graph.js';
 
 /** Each command lives in its own file and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -13,4 +17,8 @@ export function registerCommands(program: Command): void {
   registerCleanupCommand(program);
   registerDemoCommand(program);
   registerSandboxCommand(program);
+  registerTraceCommand(program);
+  registerExplainCommand(program);
+  registerDiffCommand(program);
+  registerGraphCommand(program);
 }

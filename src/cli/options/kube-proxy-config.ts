@@ -9,7 +9,6 @@ import { parseAllDocuments } from 'yaml';
 import { KproxyError } from '../../core/errors.js';
 import type { DetectLocalMode, ProxyMode } from '../../core/model/config.js';
 import {
-  checkBool,
   checkClusterCIDRs,
   checkDetectLocalMode,
   checkDuration,
@@ -218,7 +217,7 @@ function settingsFrom(out: Collector): ConfigFileSettings {
   s.healthzBindAddress = str(out, 'healthzBindAddress');
   s.metricsBindAddress = str(out, 'metricsBindAddress');
   const gates = out.values.get('featureGates');
-  if (isRecord(gates)) s.featureGates = gates as Record<string, boolean>;
+  if (isRecord(gates)) s.featureGates = gates;
   s.serviceProxyName = str(out, 'serviceProxyName');
   s.conntrackTCPBeLiberal = bool(out, 'conntrack.tcpBeLiberal');
   for (const key of Object.keys(s) as (keyof ConfigFileSettings)[]) if (s[key] === undefined) Reflect.deleteProperty(s, key);
@@ -231,7 +230,7 @@ export function parseKubeProxyConfiguration(text: string, path: string): KubePro
   const fail = (lines: readonly string[]): never => {
     throw new KproxyError('E_CONFIG', lines.map((l) => `${path}: ${l}`).join('\n'));
   };
-  if (Array.isArray(docs) === false || docs.length !== 1) fail(['must hold exactly one KubeProxyConfiguration document']);
+  if (docs.length !== 1) fail(['must hold exactly one KubeProxyConfiguration document']);
   const doc = docs[0];
   if (doc === undefined) return fail(['empty file']);
   if (doc.errors.length > 0) fail(doc.errors.map((e) => `not valid YAML: ${e.message}`));

@@ -32,7 +32,8 @@ function compareKeys(a: ServicePortInfo, b: ServicePortInfo): number {
   return 0;
 }
 
-function nodePortAddresses(config: ProxyConfig, family: IPFamily, node: NodeView): NodePortAddresses {
+/** --nodeport-addresses of this family as CIDRs ("primary" resolved); empty = all addresses. */
+function nodePortCIDRs(config: ProxyConfig, family: IPFamily, node: NodeView): string[] {
   const cidrs: string[] = [];
   for (const value of config.nodePortAddresses) {
     if (value === 'primary') {
@@ -42,6 +43,24 @@ function nodePortAddresses(config: ProxyConfig, family: IPFamily, node: NodeView
     const c = parseCIDR(value.trim());
     if (c?.family === family) cidrs.push(c.text);
   }
+  return cidrs;
+}
+
+/**
+ * kube-proxy serves localhost NodePorts only for IPv4, and only when --nodeport-addresses
+ * covers 127.0.0.0 (or is unset).
+ */
+function localhostNodePorts(config: ProxyConfig, family: IPFamily, cidrs: readonly string[]): boolean {
+  if (!config.localhostNodePorts || family !== 'IPv4') return false;
+  if (cidrs.length === 0) return true;
+  const loopback = parseIP('127.0.0.0');
+  return cidrs.some((c) => {
+    const p = parseCIDR(c);
+    return p !== null && loopback !== null && cidrContains(p, loopback);
+  });
+}
+
+function nodePortAddresses(cidrs: readonly string[], family: IPFamily, node: NodeView): NodePortAddresses {
   if (cidrs.length === 0 || cidrs.some((c) => c.endsWith('/0'))) return { kind: 'all' };
   // The node's local addresses are its IPs plus loopback, as a real node's interfaces would be.
   const local = [...node.ips, family === 'IPv4' ? '127.0.0.1' : '::1'];
@@ -82,6 +101,7 @@ export function buildDesiredState(
     nodeHintsEnabled: preferSameNodeEnabled,
   });
 
+  const npCIDRs = nodePortCIDRs(config, family, node);
   const infos = objects.services.flatMap((svc) => servicePortsForFamily(svc, family)).sort(compareKeys);
   let totalEndpoints = 0;
   const servicePorts: ServicePortState[] = infos.map((info) => {
@@ -106,8 +126,8 @@ export function buildDesiredState(
     localDetector: localDetector(config, family, node, sink),
     masqueradeAll: config.masqueradeAll,
     masqueradeMark: 2 ** config.masqueradeBit,
-    localhostNodePorts: config.localhostNodePorts && family === 'IPv4',
-    nodePortAddresses: nodePortAddresses(config, family, node),
+    localhostNodePorts: localhostNodePorts(config, family, npCIDRs),
+    nodePortAddresses: nodePortAddresses(npCIDRs, family, node),
     servicePorts,
     totalEndpoints,
     largeClusterMode: totalEndpoints > LARGE_CLUSTER_ENDPOINT_THRESHOLD,

@@ -20,22 +20,24 @@ export const MAX_CHAIN_NAME_LENGTH = 28;
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 // crypto.hash is the fast one-shot API (Node >= 20.12); older Node 20 releases lack it.
+// Hex output avoids allocating a Buffer per hash, which matters with 100k endpoints.
 const oneShotHash = (crypto as Partial<typeof crypto>).hash;
 
-function sha256(input: string): Buffer {
-  if (oneShotHash !== undefined) return oneShotHash('sha256', input, 'buffer');
-  return crypto.createHash('sha256').update(input).digest();
+function sha256Hex(input: string): string {
+  if (oneShotHash !== undefined) return oneShotHash('sha256', input, 'hex');
+  return crypto.createHash('sha256').update(input).digest('hex');
 }
 
-/** The first 16 base32 characters of a digest: exactly its first 10 bytes (80 bits). */
-function base32First16(digest: Buffer): string {
+/** The first 16 base32 characters of a digest: its first 80 bits, i.e. 20 hex digits. */
+function base32First16(hex: string): string {
   let out = '';
   let buffer = 0;
   let bits = 0;
-  for (let i = 0; i < 10; i++) {
-    buffer = ((buffer << 8) | (digest[i] ?? 0)) & 0xffff;
-    bits += 8;
-    while (bits >= 5) {
+  for (let i = 0; i < 20; i++) {
+    const c = hex.charCodeAt(i);
+    buffer = ((buffer << 4) | (c < 58 ? c - 48 : c - 87)) & 0xff;
+    bits += 4;
+    if (bits >= 5) {
       bits -= 5;
       out += BASE32_ALPHABET[(buffer >> bits) & 31] ?? '';
     }
@@ -43,24 +45,9 @@ function base32First16(digest: Buffer): string {
   return out;
 }
 
-// Names are recomputed on every sync for every service port and endpoint; a bounded memo keeps
-// repeated syncs (the daemon) cheap without letting memory grow with churn.
-const MEMO_LIMIT = 500_000;
-let memo = new Map<string, string>();
-
 /** h16(x) of reference §3.1. */
 export function hash16(input: string): string {
-  const cached = memo.get(input);
-  if (cached !== undefined) return cached;
-  const value = base32First16(sha256(input));
-  if (memo.size >= MEMO_LIMIT) memo = new Map();
-  memo.set(input, value);
-  return value;
-}
-
-/** Forgets memoised hashes (for benchmarks that want cold timings). */
-export function clearNameCache(): void {
-  memo = new Map();
+  return base32First16(sha256Hex(input));
 }
 
 /** The per-service-port chain names, in one format (current or legacy). */

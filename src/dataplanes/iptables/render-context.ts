@@ -45,17 +45,28 @@ export interface ServicePortPlan {
   readonly externalPolicyChain: string;
   /** Where LoadBalancer IP traffic goes (FW when source ranges are in use, else EXT). */
   readonly loadBalancerChain: string;
+  /** The KUBE-SEP-* chain of one of this service port's endpoints (computed once per render). */
+  sepName(endpoint: string): string;
 }
 
 export function planServicePort(sp: ServicePortState): ServicePortPlan {
   const names = servicePortChainNames(sp.info.key, 'current');
   const { policy } = sp;
+  const seps = new Map<string, string>();
   return {
     sp,
     names,
     internalChain: policy.internalPolicy === 'local' ? names.svl : names.svc,
     externalPolicyChain: policy.externalPolicy === 'local' ? names.svl : names.svc,
     loadBalancerChain: policy.usesFirewall ? names.fw : names.ext,
+    sepName(endpoint: string): string {
+      let name = seps.get(endpoint);
+      if (name === undefined) {
+        name = endpointChainName(names, endpoint);
+        seps.set(endpoint, name);
+      }
+      return name;
+    },
   };
 }
 
@@ -67,7 +78,7 @@ export function activeChainsOf(plan: ServicePortPlan): string[] {
   if (policy.usesFirewall) out.push(plan.names.fw);
   if (policy.usesClusterPolicy) out.push(plan.names.svc);
   if (policy.usesLocalPolicy) out.push(plan.names.svl);
-  for (const ep of selection.allReachableEndpoints) out.push(endpointChainName(plan.names, ep.endpoint));
+  for (const ep of selection.allReachableEndpoints) out.push(plan.sepName(ep.endpoint));
   return out;
 }
 

@@ -3,7 +3,7 @@
  * filter KUBE-SERVICES / KUBE-EXTERNAL-SERVICES / KUBE-NODEPORTS / KUBE-PROXY-FIREWALL) that send a
  * service port's traffic to its chains or reject / drop it. Written on every sync, full or partial.
  */
-import type { TableBuilder } from './builder.js';
+import type { TableSink } from './builder.js';
 import { NFACCT_LOCALHOST_NODEPORTS_ACCEPTED } from './host.js';
 import { filterVerdict, type RenderContext, type ServicePortPlan } from './render-context.js';
 import {
@@ -17,8 +17,8 @@ import { comment, protoMatch } from './words.js';
 export function writeDispatchRules(
   ctx: RenderContext,
   plan: ServicePortPlan,
-  filter: TableBuilder,
-  nat: TableBuilder,
+  filter: TableSink,
+  nat: TableSink,
 ): void {
   const { info, policy } = plan.sp;
   const { spn, proto } = plan.names;

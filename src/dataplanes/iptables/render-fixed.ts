@@ -1,7 +1,7 @@
 /**
  * The chains and rules kube-proxy writes on every sync regardless of services (reference §5.3).
  */
-import type { TableBuilder } from './builder.js';
+import type { TableSink } from './builder.js';
 import { NFACCT_CT_STATE_INVALID_DROPPED } from './host.js';
 import type { RenderContext } from './render-context.js';
 import { comment, isLoopbackIP } from './words.js';
@@ -29,7 +29,7 @@ export const BLOCK_LOCALNET_RULE: readonly string[] = [
 ];
 
 /** Fixed chain declarations, the KUBE-FIREWALL rule, and the masquerade chains' rules. */
-export function writeFixedHead(ctx: RenderContext, filter: TableBuilder, nat: TableBuilder): void {
+export function writeFixedHead(ctx: RenderContext, filter: TableSink, nat: TableSink): void {
   for (const chain of FILTER_CHAINS) filter.declare(chain);
   for (const chain of NAT_CHAINS) nat.declare(chain);
 
@@ -48,7 +48,7 @@ export function writeFixedHead(ctx: RenderContext, filter: TableBuilder, nat: Ta
 }
 
 /** KUBE-FORWARD's rules, written after every service's filter rules. */
-export function writeForwardRules(ctx: RenderContext, filter: TableBuilder): void {
+export function writeForwardRules(ctx: RenderContext, filter: TableSink): void {
   if (!ctx.caps.tcpBeLiberal) {
     const invalid = ['-m', 'conntrack', '--ctstate', 'INVALID'];
     if (ctx.caps.nfacctInvalidDropped) invalid.push('-m', 'nfacct', '--nfacct-name', NFACCT_CT_STATE_INVALID_DROPPED);
@@ -70,7 +70,7 @@ export function writeForwardRules(ctx: RenderContext, filter: TableBuilder): voi
 const NODEPORTS_TAIL_COMMENT = 'kubernetes service nodeports; NOTE: this must be the last rule in this chain';
 
 /** The jump(s) from KUBE-SERVICES to KUBE-NODEPORTS, always last in KUBE-SERVICES. */
-export function writeNodePortsTail(ctx: RenderContext, nat: TableBuilder): void {
+export function writeNodePortsTail(ctx: RenderContext, nat: TableSink): void {
   const addresses = ctx.state.nodePortAddresses;
   switch (addresses.kind) {
     case 'all': {

@@ -6,7 +6,7 @@
  */
 import type { ServicePortState } from '../../core/desired/types.js';
 import type { EndpointInfo } from '../../core/model/service-port.js';
-import type { TableBuilder } from './builder.js';
+import type { TableSink } from './builder.js';
 import { endpointChainName, servicePortChainNames, type ServicePortChainNames } from './names.js';
 import {
   KUBE_EXTERNAL_SERVICES,
@@ -22,8 +22,6 @@ export interface LegacyContext {
   readonly masqueradeAll: boolean;
   /** v1.18's --cluster-cidr (only CIDR-based local detection existed). */
   readonly clusterCIDR: string | null;
-  /** The node IP v1.18 compared source ranges with. */
-  readonly sourceRangesIncludeNode: (sp: ServicePortState) => boolean;
   /** v1.18 dropped comments when the service ports had more than 1000 endpoints in total. */
   readonly dropComments: boolean;
   /** Set when a rule jumps to KUBE-MARK-DROP (the chain is then written too). */
@@ -43,8 +41,8 @@ export function legacyEndpoints(sp: ServicePortState): readonly EndpointInfo[] {
 export function writeLegacyServicePort(
   ctx: LegacyContext,
   sp: ServicePortState,
-  filter: TableBuilder,
-  nat: TableBuilder,
+  filter: TableSink,
+  nat: TableSink,
 ): string[] {
   const names = servicePortChainNames(sp.info.key, 'legacy');
   const endpoints = legacyEndpoints(sp);
@@ -83,8 +81,8 @@ function writeClusterIP(
   sp: ServicePortState,
   names: ServicePortChainNames,
   hasEndpoints: boolean,
-  filter: TableBuilder,
-  nat: TableBuilder,
+  filter: TableSink,
+  nat: TableSink,
 ): void {
   const { info } = sp;
   const match = [...protoMatch(names.proto), '-d', toCIDR(info.clusterIP, ctx.isIPv6), '--dport', String(info.port)];
@@ -103,8 +101,8 @@ function writeExternalIPs(
   sp: ServicePortState,
   names: ServicePortChainNames,
   hasEndpoints: boolean,
-  filter: TableBuilder,
-  nat: TableBuilder,
+  filter: TableSink,
+  nat: TableSink,
 ): void {
   const { info } = sp;
   for (const ip of info.externalIPs) {
@@ -129,8 +127,8 @@ function writeLoadBalancerIPs(
   sp: ServicePortState,
   names: ServicePortChainNames,
   hasEndpoints: boolean,
-  filter: TableBuilder,
-  nat: TableBuilder,
+  filter: TableSink,
+  nat: TableSink,
 ): void {
   const { info } = sp;
   for (const ip of info.loadBalancerVIPs) {
@@ -152,7 +150,7 @@ function writeLoadBalancerIPs(
       nat.rule(names.fw, [...head, '-j', chosen]);
     } else {
       for (const range of info.loadBalancerSourceRanges) nat.rule(names.fw, [...head, '-s', range, '-j', chosen]);
-      if (ctx.sourceRangesIncludeNode(sp)) nat.rule(names.fw, [...head, '-s', toCIDR(ip, ctx.isIPv6), '-j', chosen]);
+      if (sp.policy.sourceRangesIncludeNode) nat.rule(names.fw, [...head, '-s', toCIDR(ip, ctx.isIPv6), '-j', chosen]);
     }
     nat.rule(names.fw, [...head, '-j', KUBE_MARK_DROP]);
     ctx.usesMarkDrop = true;
@@ -164,8 +162,8 @@ function writeNodePort(
   sp: ServicePortState,
   names: ServicePortChainNames,
   hasEndpoints: boolean,
-  filter: TableBuilder,
-  nat: TableBuilder,
+  filter: TableSink,
+  nat: TableSink,
 ): void {
   const { info } = sp;
   if (info.nodePort === 0) return;
@@ -194,7 +192,7 @@ function writeEndpoints(
   names: ServicePortChainNames,
   endpoints: readonly EndpointInfo[],
   seps: readonly string[],
-  nat: TableBuilder,
+  nat: TableSink,
 ): void {
   const head = ctx.dropComments ? [] : comment(names.spn);
   const affinity = sp.info.sessionAffinity;
@@ -225,7 +223,7 @@ function writeXlb(
   names: ServicePortChainNames,
   endpoints: readonly EndpointInfo[],
   seps: readonly string[],
-  nat: TableBuilder,
+  nat: TableSink,
 ): void {
   const { spn, xlb, svc } = names;
   if (ctx.clusterCIDR !== null) {

@@ -7,9 +7,8 @@
  * topology hints, localhost-NodePort nfacct counters, nf_conntrack_tcp_be_liberal, interface-based
  * local-traffic detection (only --cluster-cidr existed).
  */
-import type { DesiredState, ServicePortState } from '../../core/desired/types.js';
-import { cidrContains, parseCIDR, parseIP } from '../../core/net/ip.js';
-import { TableBuilder, rulesetOf } from './builder.js';
+import type { DesiredState } from '../../core/desired/types.js';
+import { TableBuilder, rulesetOf, type TableSink } from './builder.js';
 import type { Ruleset } from './model.js';
 import { isLegacyServiceChainName } from './names.js';
 import type { IptablesRenderInput } from './render.js';
@@ -35,30 +34,27 @@ function legacyContext(state: DesiredState): LegacyContext {
   const isIPv6 = state.family === 'IPv6';
   let total = 0;
   for (const sp of state.servicePorts) total += legacyEndpoints(sp).length;
-  const nodeIP = state.nodeIPs[0] === undefined ? null : parseIP(state.nodeIPs[0]);
   return {
     isIPv6,
     masqueradeAll: state.masqueradeAll,
     clusterCIDR: state.localDetector?.kind === 'cidr' ? state.localDetector.cidr : null,
-    // v1.18 compared with its single --bind-address / node IP.
-    sourceRangesIncludeNode: (sp: ServicePortState) =>
-      nodeIP !== null &&
-      sp.info.loadBalancerSourceRanges.some((r) => {
-        const cidr = parseCIDR(r);
-        return cidr !== null && cidrContains(cidr, nodeIP);
-      }),
     dropComments: total > 1000,
     usesMarkDrop: false,
   };
 }
 
 export function renderIptablesLegacy(input: IptablesRenderInput): Ruleset {
+  const filter = new TableBuilder('filter');
+  const nat = new TableBuilder('nat');
+  renderLegacyInto(input, filter, nat);
+  return rulesetOf(filter, nat);
+}
+
+export function renderLegacyInto(input: IptablesRenderInput, filter: TableSink, nat: TableSink): void {
   const { state, host } = input;
   const ctx = legacyContext(state);
   const mark = formatMark(state.masqueradeMark);
   const markWithMask = `${mark}/${mark}`;
-  const filter = new TableBuilder('filter');
-  const nat = new TableBuilder('nat');
 
   for (const chain of [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD]) filter.declare(chain);
   for (const chain of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) nat.declare(chain);
@@ -84,10 +80,9 @@ export function renderIptablesLegacy(input: IptablesRenderInput): Ruleset {
   writeLegacyNodePortsTail(state, nat);
   writeLegacyForwardRules(ctx, markWithMask, filter);
   if (ctx.usesMarkDrop) writeKubeletDropChains(filter, nat);
-  return rulesetOf(filter, nat);
 }
 
-function writeLegacyNodePortsTail(state: DesiredState, nat: TableBuilder): void {
+function writeLegacyNodePortsTail(state: DesiredState, nat: TableSink): void {
   const addresses = state.nodePortAddresses;
   switch (addresses.kind) {
     case 'all':
@@ -103,7 +98,7 @@ function writeLegacyNodePortsTail(state: DesiredState, nat: TableBuilder): void 
   }
 }
 
-function writeLegacyForwardRules(ctx: LegacyContext, markWithMask: string, filter: TableBuilder): void {
+function writeLegacyForwardRules(ctx: LegacyContext, markWithMask: string, filter: TableSink): void {
   filter.rule(KUBE_FORWARD, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP']);
   filter.rule(KUBE_FORWARD, [...comment('kubernetes forwarding rules'), '-m', 'mark', '--mark', markWithMask, '-j', 'ACCEPT']);
   if (ctx.clusterCIDR === null) return;
@@ -121,7 +116,7 @@ function writeLegacyForwardRules(ctx: LegacyContext, markWithMask: string, filte
  * KUBE-MARK-DROP and the filter rule that drops what it marks were kubelet's (v1.18 kube-proxy
  * only jumped to it). They are written here so the restore input stands on its own.
  */
-function writeKubeletDropChains(filter: TableBuilder, nat: TableBuilder): void {
+function writeKubeletDropChains(filter: TableSink, nat: TableSink): void {
   nat.declare(KUBE_MARK_DROP);
   nat.rule(KUBE_MARK_DROP, ['-j', 'MARK', '--set-xmark', `${KUBELET_DROP_MARK}/${KUBELET_DROP_MARK}`]);
   filter.declare(KUBE_FIREWALL);

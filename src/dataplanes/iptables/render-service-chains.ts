@@ -3,13 +3,12 @@
  * A partial sync writes them only for services that changed.
  */
 import type { EndpointInfo } from '../../core/model/service-port.js';
-import type { TableBuilder } from './builder.js';
-import { endpointChainName } from './names.js';
+import type { TableSink } from './builder.js';
 import type { RenderContext, ServicePortPlan } from './render-context.js';
 import { KUBE_MARK_MASQ } from './render-fixed.js';
 import { comment, ifLocal, ifNotLocal, probability, protoMatch } from './words.js';
 
-export function writeServicePortChains(ctx: RenderContext, plan: ServicePortPlan, nat: TableBuilder): void {
+export function writeServicePortChains(ctx: RenderContext, plan: ServicePortPlan, nat: TableSink): void {
   writeInternalMasquerade(ctx, plan, nat);
   writeExternalChain(ctx, plan, nat);
   writeFirewallChain(plan, nat);
@@ -26,7 +25,7 @@ export function writeServicePortChains(ctx: RenderContext, plan: ServicePortPlan
 }
 
 /** 7. Masquerade ClusterIP traffic that does not come from a local pod (or all of it). */
-function writeInternalMasquerade(ctx: RenderContext, plan: ServicePortPlan, nat: TableBuilder): void {
+function writeInternalMasquerade(ctx: RenderContext, plan: ServicePortPlan, nat: TableSink): void {
   const { info, policy } = plan.sp;
   if (policy.internalVerdict !== 'forward') return;
   const match = [
@@ -41,7 +40,7 @@ function writeInternalMasquerade(ctx: RenderContext, plan: ServicePortPlan, nat:
 }
 
 /** 8. The external-destinations chain. */
-function writeExternalChain(ctx: RenderContext, plan: ServicePortPlan, nat: TableBuilder): void {
+function writeExternalChain(ctx: RenderContext, plan: ServicePortPlan, nat: TableSink): void {
   const { policy, info } = plan.sp;
   if (!policy.usesExternalChain) return;
   const { spn, ext, svc } = plan.names;
@@ -67,7 +66,7 @@ function writeExternalChain(ctx: RenderContext, plan: ServicePortPlan, nat: Tabl
 }
 
 /** 9. The loadBalancerSourceRanges chain. */
-function writeFirewallChain(plan: ServicePortPlan, nat: TableBuilder): void {
+function writeFirewallChain(plan: ServicePortPlan, nat: TableSink): void {
   const { policy, info } = plan.sp;
   if (!policy.usesFirewall) return;
   const { spn, fw, ext } = plan.names;
@@ -87,41 +86,58 @@ function writeBalancingRules(
   plan: ServicePortPlan,
   chain: string,
   endpoints: readonly EndpointInfo[],
-  nat: TableBuilder,
+  nat: TableSink,
 ): void {
+  // Hot path (one rule per endpoint and policy chain): rule words are built as single arrays.
   const { spn } = plan.names;
   const affinity = plan.sp.info.sessionAffinity;
-  const sepNames = endpoints.map((ep) => endpointChainName(plan.names, ep.endpoint));
+  const withComments = !ctx.largeClusterMode;
   if (affinity.type === 'ClientIP') {
     const seconds = String(affinity.timeoutSeconds);
-    endpoints.forEach((ep, i) => {
-      const sep = sepNames[i] ?? '';
-      const words = ctx.largeClusterMode ? [] : [...comment(`${spn} -> ${ep.endpoint}`)];
-      words.push('-m', 'recent', '--name', sep, '--rcheck', '--seconds', seconds, '--reap', '-j', sep);
-      nat.rule(chain, words);
-    });
+    for (const ep of endpoints) {
+      const sep = plan.sepName(ep.endpoint);
+      const check = ['-m', 'recent', '--name', sep, '--rcheck', '--seconds', seconds, '--reap', '-j', sep];
+      nat.rule(chain, withComments ? ['-m', 'comment', '--comment', `${spn} -> ${ep.endpoint}`, ...check] : check);
+    }
   }
   const n = endpoints.length;
-  endpoints.forEach((ep, i) => {
-    const words = ctx.largeClusterMode ? [] : [...comment(`${spn} -> ${ep.endpoint}`)];
-    if (i < n - 1) words.push('-m', 'statistic', '--mode', 'random', '--probability', probability(n - i));
-    words.push('-j', sepNames[i] ?? '');
+  for (let i = 0; i < n; i++) {
+    const ep = endpoints[i] as EndpointInfo;
+    const sep = plan.sepName(ep.endpoint);
+    const last = i === n - 1;
+    let words: string[];
+    if (withComments) {
+      const text = `${spn} -> ${ep.endpoint}`;
+      words = last
+        ? ['-m', 'comment', '--comment', text, '-j', sep]
+        : ['-m', 'comment', '--comment', text, '-m', 'statistic', '--mode', 'random', '--probability', probability(n - i), '-j', sep];
+    } else {
+      words = last ? ['-j', sep] : ['-m', 'statistic', '--mode', 'random', '--probability', probability(n - i), '-j', sep];
+    }
     nat.rule(chain, words);
-  });
+  }
 }
 
 /** 12. One chain per reachable endpoint: hairpin masquerade, then DNAT. */
-function writeEndpointChains(ctx: RenderContext, plan: ServicePortPlan, nat: TableBuilder): void {
+function writeEndpointChains(ctx: RenderContext, plan: ServicePortPlan, nat: TableSink): void {
   const { spn, proto } = plan.names;
   const clientIP = plan.sp.info.sessionAffinity.type === 'ClientIP';
-  const head = ctx.largeClusterMode ? [] : comment(spn);
+  const withComments = !ctx.largeClusterMode;
   for (const ep of plan.sp.selection.allReachableEndpoints) {
-    const sep = endpointChainName(plan.names, ep.endpoint);
+    const sep = plan.sepName(ep.endpoint);
     nat.declare(sep);
-    nat.rule(sep, [...head, '-s', ep.ip, '-j', KUBE_MARK_MASQ]);
-    const dnat = [...head];
-    if (clientIP) dnat.push('-m', 'recent', '--name', sep, '--set');
-    dnat.push(...protoMatch(proto), '-j', 'DNAT', '--to-destination', ep.endpoint);
+    nat.rule(sep, withComments ? ['-m', 'comment', '--comment', spn, '-s', ep.ip, '-j', KUBE_MARK_MASQ] : ['-s', ep.ip, '-j', KUBE_MARK_MASQ]);
+    const to = ep.endpoint;
+    let dnat: string[];
+    if (clientIP) {
+      dnat = withComments
+        ? ['-m', 'comment', '--comment', spn, '-m', 'recent', '--name', sep, '--set', '-m', proto, '-p', proto, '-j', 'DNAT', '--to-destination', to]
+        : ['-m', 'recent', '--name', sep, '--set', '-m', proto, '-p', proto, '-j', 'DNAT', '--to-destination', to];
+    } else {
+      dnat = withComments
+        ? ['-m', 'comment', '--comment', spn, '-m', proto, '-p', proto, '-j', 'DNAT', '--to-destination', to]
+        : ['-m', proto, '-p', proto, '-j', 'DNAT', '--to-destination', to];
+    }
     nat.rule(sep, dnat);
   }
 }

@@ -61,10 +61,13 @@ function tcpOnce(req: TrafficRequest): Promise<Outcome> {
         res.on('error', (err) => finish({ pod: null, source: null, error: errorKind(err) }));
       },
     );
-    r.setTimeout(req.timeoutMs, () => {
+    // A plain timer, not r.setTimeout(): that one only starts once the socket is connected, so a
+    // dropped SYN would wait for the kernel's connect timeout (minutes).
+    const timer = setTimeout(() => {
       finish({ pod: null, source: null, error: 'timeout' });
       r.destroy();
-    });
+    }, req.timeoutMs);
+    r.on('close', () => clearTimeout(timer));
     r.on('error', (err) => finish({ pod: null, source: null, error: errorKind(err) }));
     r.end();
   });

@@ -1,0 +1,45 @@
+/**
+ * `kproxy graph DUMP [--service ns/name] --out FILE.html|FILE.svg`: a picture of the chains a
+ * service's traffic walks, edges labelled with exact probabilities.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { KproxyError } from '../../core/errors.js';
+import { explainProgram } from '../../tracer/explain.js';
+import { buildServiceGraph, renderHtml, renderSvg } from '../../tracer/graph.js';
+import { lowerIptables } from '../../tracer/lower-iptables.js';
+import { readDump } from './trace.js';
+
+interface GraphFlagValues {
+  readonly service?: string;
+  readonly out?: string;
+}
+
+async function runGraph(dump: string, opts: GraphFlagValues): Promise<void> {
+  const out = opts.out;
+  if (out === undefined || !/\.(html?|svg)$/i.test(out)) throw new KproxyError('E_USAGE', 'graph: give --out FILE.html or --out FILE.svg');
+  const program = lowerIptables(await readDump(dump));
+  const explanation = explainProgram(program);
+  const wanted = opts.service;
+  const selected = wanted === undefined ? [] : explanation.services.filter((s) => s.name === wanted || `${s.name}:${s.port}` === wanted);
+  if (wanted !== undefined && selected.length === 0) {
+    const known = explanation.services.map((s) => s.name).filter((n, i, all) => all.indexOf(n) === i);
+    throw new KproxyError('E_INPUT', `graph: no service ${wanted} in ${dump} (found: ${known.join(', ') || 'none'})`);
+  }
+  if (explanation.services.length === 0) throw new KproxyError('E_INPUT', `graph: no kube-proxy service found in ${dump}`);
+  const graph = buildServiceGraph(program, explanation, selected);
+  await writeFile(out, /\.svg$/i.test(out) ? renderSvg(graph) : renderHtml(graph));
+  process.stderr.write(`kproxy: wrote ${out} (${graph.sections.length} entry point(s))\n`);
+}
+
+export function registerGraphCommand(program: Command): void {
+  program
+    .command('graph')
+    .argument('<dump>', 'iptables-save output or iptables-restore input (- for stdin)')
+    .description('Draw the chains a service\'s traffic walks (all services without --service), edges labelled with exact probabilities, as SVG or HTML.')
+    .option('--service <ns/name>', 'only this service (ns/name or ns/name:port)')
+    .option('--out <file>', 'where to write: FILE.html or FILE.svg')
+    .action(async (dump: string, opts: GraphFlagValues) => {
+      await runGraph(dump, opts);
+    });
+}

@@ -1,0 +1,214 @@
+/**
+ * How trace and explain results are shown: the JSON shapes of the CLI contract (probabilities as
+ * numbers, with the exact fractions beside them) and readable text.
+ */
+import type { Explanation, ExplainedService } from './explain.js';
+import type { PathStep, TracePacket } from './packet.js';
+import type { TraceResult } from './trace.js';
+
+export interface PathStepJson {
+  readonly hook: string;
+  readonly table: string;
+  readonly chain: string;
+  readonly line: number | null;
+  readonly position: number | null;
+  readonly rule: string;
+  readonly matched: boolean;
+  readonly probability: number;
+  readonly depth: number;
+  readonly scenario?: string;
+}
+
+export interface TraceJson {
+  readonly verdict: string;
+  readonly distribution: Record<string, number>;
+  readonly masquerade: boolean;
+  readonly path: readonly PathStepJson[];
+  readonly returning: TraceJson | null;
+  /** Exact probabilities (`numerator/denominator`) of `distribution`. */
+  readonly exact: Record<string, string>;
+  readonly masqueradeProbability: number;
+  readonly outcomes: readonly {
+    readonly verdict: string;
+    readonly endpoint: string | null;
+    readonly probability: number;
+    readonly exact: string;
+    readonly masquerade: boolean;
+    readonly decidedAt: { readonly table: string; readonly chain: string; readonly line: number | null } | null;
+    readonly rejectWith: string | null;
+  }[];
+  readonly notes: readonly string[];
+}
+
+function stepJson(s: PathStep): PathStepJson {
+  return {
+    hook: s.hook,
+    table: s.table,
+    chain: s.chain,
+    line: s.line,
+    position: s.position,
+    rule: s.rule,
+    matched: s.matched,
+    probability: s.probability.toNumber(),
+    depth: s.depth,
+    ...(s.scenario === undefined ? {} : { scenario: s.scenario }),
+  };
+}
+
+export function traceJson(r: TraceResult): TraceJson {
+  return {
+    verdict: r.verdict,
+    distribution: Object.fromEntries(r.distribution.map((d) => [d.endpoint, d.probability.toNumber()])),
+    masquerade: r.masquerade,
+    path: r.path.map(stepJson),
+    returning: r.returning === null ? null : traceJson(r.returning),
+    exact: Object.fromEntries(r.distribution.map((d) => [d.endpoint, d.probability.toString()])),
+    masqueradeProbability: r.masqueradeProbability.toNumber(),
+    outcomes: r.outcomes.map((o) => ({
+      verdict: o.verdict,
+      endpoint: o.endpoint,
+      probability: o.probability.toNumber(),
+      exact: o.probability.toString(),
+      masquerade: o.masquerade,
+      decidedAt: o.decidedAt,
+      rejectWith: o.rejectWith,
+    })),
+    notes: r.notes,
+  };
+}
+
+/** A probability for people: 11 decimals as iptables-save prints them, trailing zeros kept short. */
+export function formatProbability(p: number): string {
+  if (p === 1) return '1';
+  if (p === 0) return '0';
+  return p.toFixed(11);
+}
+
+function stepLine(s: PathStep): string {
+  const mark = s.matched ? '✓' : '·';
+  const where = s.line === null ? (s.position === null ? '' : '(assumed) ') : `line ${s.line}: `;
+  const odds = s.probability.toNumber() < 1 ? ` [p=${formatProbability(s.probability.toNumber())}]` : '';
+  return `${'  '.repeat(s.depth + 1)}${mark} ${s.table}/${s.chain} ${where}${s.rule}${odds}`;
+}
+
+/** The path, with runs of rules a packet did not match in one chain folded into one line. */
+export function formatPath(path: readonly PathStep[]): string[] {
+  const out: string[] = [];
+  let hookShown = '';
+  let scenarioShown: string | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const s = path[i];
+    if (s === undefined) continue;
+    if (s.scenario !== scenarioShown && s.scenario !== undefined) {
+      out.push(`  ${s.scenario}:`);
+      scenarioShown = s.scenario;
+      hookShown = '';
+    }
+    if (s.hook !== hookShown) {
+      out.push(`  ${s.hook}`);
+      hookShown = s.hook;
+    }
+    let j = i;
+    while (j + 1 < path.length && !s.matched) {
+      const next = path[j + 1];
+      if (next === undefined || next.matched || next.chain !== s.chain || next.depth !== s.depth || next.scenario !== s.scenario) break;
+      j++;
+    }
+    if (j - i >= 2) {
+      const last = path[j];
+      const lines = s.line !== null && last?.line != null ? ` (lines ${s.line}–${last.line})` : '';
+      out.push(`${'  '.repeat(s.depth + 1)}· ${s.table}/${s.chain}: ${j - i + 1} rules not matched${lines}`);
+      i = j;
+      continue;
+    }
+    out.push(stepLine(s));
+  }
+  return out;
+}
+
+function packetLine(p: TracePacket): string {
+  const host = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  return `${p.protocol} ${host(p.src, p.sport)} → ${host(p.dst, p.dport)}, from ${p.from}`;
+}
+
+function resultLines(r: TraceResult, indent: string): string[] {
+  const out: string[] = [`${indent}verdict: ${r.verdict}`];
+  for (const o of r.outcomes) {
+    const what = o.endpoint === null ? o.verdict : `${o.verdict} → ${o.endpoint}`;
+    const where = o.decidedAt === null ? '' : ` at ${o.decidedAt.table}/${o.decidedAt.chain}${o.decidedAt.line === null ? '' : ` line ${o.decidedAt.line}`}`;
+    const masq = o.masquerade ? ', masqueraded' : '';
+    out.push(`${indent}  ${formatProbability(o.probability.toNumber()).padEnd(13)} ${what}${where}${masq}  (exactly ${o.probability.toString()})`);
+  }
+  const m = r.masqueradeProbability.toNumber();
+  out.push(`${indent}masquerade: ${m === 0 ? 'no' : m === 1 ? 'yes' : `with probability ${formatProbability(m)}`}`);
+  return out;
+}
+
+export function formatTrace(packet: TracePacket, r: TraceResult): string {
+  const out: string[] = [`packet: ${packetLine(packet)}`];
+  for (const n of r.notes) out.push(`note: ${n}`);
+  out.push('', 'path (✓ matched, · not matched; depth-first over both outcomes of random rules):', ...formatPath(r.path), '');
+  out.push(...resultLines(r, ''));
+  if (r.returning !== null) {
+    out.push('', 'a returning client (session affinity: the first packet\'s -m recent entry in place):');
+    out.push(...formatPath(r.returning.path), ...resultLines(r.returning, '  '));
+  }
+  return out.join('\n') + '\n';
+}
+
+export interface ExplainJson {
+  readonly services: readonly {
+    readonly name: string;
+    readonly port: string;
+    readonly protocol: string;
+    readonly clusterIP: string | null;
+    readonly servicePort: number | null;
+    readonly nodePorts: readonly number[];
+    readonly externalIPs: readonly string[];
+    readonly loadBalancerIPs: readonly string[];
+    readonly sourceRanges: readonly string[];
+    readonly healthCheckNodePort: number | null;
+    readonly affinity: ExplainedService['affinity'];
+    readonly internalTrafficPolicy: string;
+    readonly externalTrafficPolicy: string | null;
+    readonly withoutEndpoints: string | null;
+    readonly endpoints: readonly { readonly address: string; readonly probability: number; readonly exact: string }[];
+    readonly chains: readonly string[];
+  }[];
+  readonly anomalies: Explanation['anomalies'];
+}
+
+export function explainJson(e: Explanation): ExplainJson {
+  return {
+    services: e.services.map((s) => ({
+      ...s,
+      endpoints: s.endpoints.map((ep) => ({ address: ep.address, probability: ep.probability.toNumber(), exact: ep.probability.toString() })),
+    })),
+    anomalies: e.anomalies,
+  };
+}
+
+export function formatExplain(e: Explanation, notes: readonly string[]): string {
+  const out: string[] = [];
+  for (const n of notes) out.push(`note: ${n}`);
+  for (const s of e.services) {
+    const head = `${s.name}${s.port === '' ? '' : `:${s.port}`} (${s.protocol})`;
+    out.push(head);
+    const addr = (ip: string | null, port: number | null): string => (ip === null ? '-' : `${ip.includes(':') ? `[${ip}]` : ip}:${port ?? '?'}`);
+    if (s.clusterIP !== null) out.push(`  cluster IP      ${addr(s.clusterIP, s.servicePort)}${s.internalTrafficPolicy === 'Local' ? '  (internalTrafficPolicy: Local)' : ''}`);
+    if (s.nodePorts.length > 0) out.push(`  node ports      ${s.nodePorts.join(', ')}`);
+    if (s.externalIPs.length > 0) out.push(`  external IPs    ${s.externalIPs.join(', ')}`);
+    if (s.loadBalancerIPs.length > 0) out.push(`  load balancer   ${s.loadBalancerIPs.join(', ')}`);
+    if (s.sourceRanges.length > 0) out.push(`  source ranges   ${s.sourceRanges.join(', ')}`);
+    if (s.externalTrafficPolicy !== null) out.push(`  external policy ${s.externalTrafficPolicy}`);
+    if (s.healthCheckNodePort !== null) out.push(`  health check    ${s.healthCheckNodePort}`);
+    if (s.affinity !== null) out.push(`  affinity        ClientIP${s.affinity.timeoutSeconds === null ? '' : `, ${s.affinity.timeoutSeconds}s`}`);
+    if (s.endpoints.length === 0) out.push(`  endpoints       none${s.withoutEndpoints === null ? '' : ` (traffic: ${s.withoutEndpoints})`}`);
+    for (const ep of s.endpoints) out.push(`  endpoint        ${ep.address.padEnd(24)} ${formatProbability(ep.probability.toNumber())}  (exactly ${ep.probability.toString()})`);
+    if (s.chains.length > 0) out.push(`  chains          ${s.chains.join(' ')}`);
+  }
+  if (e.services.length === 0) out.push('no kube-proxy services found in these rules');
+  out.push('', e.anomalies.length === 0 ? 'anomalies: none' : 'anomalies:');
+  for (const a of e.anomalies) out.push(`  ${a.kind}: ${a.table}/${a.chain}${a.line === null ? '' : ` line ${a.line}`}: ${a.message}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,261 @@
+/**
+ * The dataplane scenario table (issue "Run it for real"): every proxy mode runs these same
+ * scenarios on the real kernel. A scenario that cannot hold for a mode by nature says so here.
+ */
+import assert from 'node:assert/strict';
+import type { TrafficResult } from '../../../src/runtime/sandbox/index.js';
+import { chiSquare } from './stats.js';
+import type { Probe } from './probes.js';
+import type { Scenario, ScenarioContext } from './types.js';
+
+const EXTERNAL_CLIENT = '198.51.100.1';
+const USERSPACE_SOURCE =
+  'the userspace proxy opens its own connection to the pod, so the pod sees the node, not the client';
+
+function pods(r: TrafficResult): string[] {
+  return Object.keys(r.byPod).sort();
+}
+
+function sources(r: TrafficResult): string[] {
+  return Object.keys(r.bySource).sort();
+}
+
+function assertAllAnswered(r: TrafficResult, expectedPods: readonly string[], what: string): void {
+  assert.equal(r.errors, 0, `${what}: no errors (got ${JSON.stringify(r.errorKinds)})`);
+  assert.deepEqual(pods(r), [...expectedPods].sort(), `${what}: every endpoint answers`);
+}
+
+async function reachesAll(ctx: ScenarioContext, probe: Probe, app: string, what: string): Promise<TrafficResult> {
+  const r = await ctx.send(probe);
+  assertAllAnswered(r, ctx.podsOf(app), what);
+  return r;
+}
+
+const clusterIP = { kind: 'clusterIP' } as const;
+const nodePort = (node?: string): Probe['via'] => (node === undefined ? { kind: 'nodePort' } : { kind: 'nodePort', node });
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'ClusterIP from a pod reaches every endpoint, unmasqueraded',
+    group: 'one-node',
+    async run(ctx) {
+      const r = await reachesAll(ctx, { from: { kind: 'client' }, service: 'web', via: clusterIP, count: 60 }, 'web', 'pod → ClusterIP');
+      assert.deepEqual(sources(r), [ctx.sb.clientPod().ip], 'the pod sees the client pod\'s address');
+    },
+  },
+  {
+    name: 'ClusterIP from the node',
+    group: 'one-node',
+    async run(ctx) {
+      await reachesAll(ctx, { from: { kind: 'node' }, service: 'web', via: clusterIP, count: 60 }, 'web', 'node → ClusterIP');
+    },
+  },
+  {
+    name: 'NodePort from outside (externalTrafficPolicy Cluster: masqueraded)',
+    group: 'one-node',
+    async run(ctx) {
+      const r = await reachesAll(ctx, { from: { kind: 'external' }, service: 'web-np', via: nodePort(), count: 60 }, 'web', 'external → NodePort');
+      assert.ok(!sources(r).includes(EXTERNAL_CLIENT), `masqueraded: the pods saw ${sources(r).join(', ')}`);
+    },
+  },
+  {
+    name: 'hairpin: a pod reaches itself through its own service',
+    group: 'one-node',
+    async run(ctx) {
+      const self = ctx.podsOf('web')[0] ?? '';
+      const r = await ctx.send({ from: { kind: 'pod', pod: self }, service: 'web', via: clusterIP, count: 60 });
+      assertAllAnswered(r, ctx.podsOf('web'), 'pod → its own service');
+      assert.ok((r.byPod[self] ?? 0) > 0, `${self} answered itself`);
+    },
+  },
+  {
+    name: 'externalIPs from outside',
+    group: 'one-node',
+    async run(ctx) {
+      await reachesAll(ctx, { from: { kind: 'external' }, service: 'web-ext', via: { kind: 'externalIP' }, count: 60 }, 'web', 'external → externalIP');
+    },
+  },
+  {
+    name: 'LoadBalancer IP from outside',
+    group: 'one-node',
+    async run(ctx) {
+      await reachesAll(ctx, { from: { kind: 'external' }, service: 'web-lb', via: { kind: 'loadBalancer' }, count: 60 }, 'web', 'external → LB IP');
+    },
+  },
+  {
+    name: 'loadBalancerSourceRanges: an allowed source gets in, a denied source is dropped',
+    group: 'one-node',
+    async run(ctx) {
+      const lb = { kind: 'loadBalancer' } as const;
+      await reachesAll(ctx, { from: { kind: 'external' }, service: 'web-lb-ranges', via: lb, count: 30 }, 'web', 'allowed source');
+      const [denied] = await ctx.sb.addExternalAddresses(1);
+      const r = await ctx.send({ from: { kind: 'external', sourceIP: denied ?? '' }, service: 'web-lb-ranges', via: lb, count: 3, timeoutMs: 700 });
+      assert.equal(r.answered, 0, 'a source outside the ranges gets no answer');
+      assert.deepEqual(Object.keys(r.errorKinds), ['timeout'], `dropped, not refused: ${JSON.stringify(r.errorKinds)}`);
+    },
+  },
+  {
+    name: 'UDP',
+    group: 'one-node',
+    async run(ctx) {
+      await reachesAll(ctx, { from: { kind: 'client' }, service: 'web-udp', via: clusterIP, count: 60 }, 'web', 'UDP to ClusterIP');
+    },
+  },
+  {
+    name: 'named targetPort',
+    group: 'one-node',
+    async run(ctx) {
+      await reachesAll(ctx, { from: { kind: 'client' }, service: 'web-multi', port: 'http', via: clusterIP, count: 30 }, 'web', 'targetPort: http');
+    },
+  },
+  {
+    name: 'multiple ports on one service',
+    group: 'one-node',
+    async run(ctx) {
+      for (const port of ['http', 'alt']) {
+        await reachesAll(ctx, { from: { kind: 'client' }, service: 'web-multi', port, via: clusterIP, count: 30 }, 'web', `port ${port}`);
+      }
+    },
+  },
+  {
+    name: 'session affinity: one client always reaches one pod',
+    group: 'one-node',
+    async run(ctx) {
+      const r = await ctx.send({ from: { kind: 'external' }, service: 'web-sticky', via: nodePort(), count: 30, concurrency: 1 });
+      assert.equal(r.errors, 0);
+      assert.equal(pods(r).length, 1, `one pod for one client: ${JSON.stringify(r.byPod)}`);
+    },
+  },
+  {
+    name: 'session affinity: different clients spread over the pods',
+    group: 'one-node',
+    async run(ctx) {
+      const clients = await ctx.sb.addExternalAddresses(12);
+      const seen = new Set<string>();
+      for (const ip of clients) {
+        const r = await ctx.send({ from: { kind: 'external', sourceIP: ip }, service: 'web-sticky', via: nodePort(), count: 3, concurrency: 1 });
+        assert.equal(r.errors, 0);
+        assert.equal(pods(r).length, 1, `client ${ip} sticks to one pod: ${JSON.stringify(r.byPod)}`);
+        for (const p of pods(r)) seen.add(p);
+      }
+      // All 12 clients on one pod would happen with probability 3·(1/3)^12 ≈ 6e-6.
+      assert.ok(seen.size >= 2, `12 clients reached ${[...seen].join(', ')}`);
+    },
+  },
+  {
+    name: 'session affinity: the timeout expires',
+    group: 'one-node',
+    async run(ctx) {
+      const client = (await ctx.sb.addExternalAddresses(13))[12] ?? '';
+      const seen = new Set<string>();
+      // timeoutSeconds is 1: after a pause of 1.3 s the client is free to land anywhere. Ten
+      // rounds all on one pod would happen with probability 3·(1/3)^10 ≈ 5e-5.
+      for (let round = 0; round < 10; round++) {
+        const r = await ctx.send({ from: { kind: 'external', sourceIP: client }, service: 'web-sticky', via: nodePort(), count: 1, concurrency: 1 });
+        assert.equal(r.errors, 0);
+        for (const p of pods(r)) seen.add(p);
+        await new Promise((resolve) => setTimeout(resolve, 1300));
+      }
+      assert.ok(seen.size >= 2, `after the timeout the client moved: ${[...seen].join(', ')}`);
+    },
+  },
+  {
+    name: 'a service without endpoints refuses connections at once',
+    group: 'one-node',
+    async run(ctx) {
+      const started = Date.now();
+      const r = await ctx.send({ from: { kind: 'client' }, service: 'nothing', via: clusterIP, count: 5, concurrency: 1, timeoutMs: 3000 });
+      assert.equal(r.answered, 0);
+      assert.deepEqual(Object.keys(r.errorKinds), ['ECONNREFUSED'], JSON.stringify(r.errorKinds));
+      assert.ok(Date.now() - started < 2500, 'refused at once, not after a timeout');
+    },
+  },
+  {
+    name: 'the spread over 600 requests passes a chi-square test (p < 0.001)',
+    group: 'one-node',
+    async run(ctx) {
+      const r = await ctx.send({ from: { kind: 'client' }, service: 'web', via: clusterIP, count: 600, concurrency: 8 });
+      assert.equal(r.errors, 0);
+      const names = ctx.podsOf('web');
+      const test = chiSquare(names.map((n) => r.byPod[n] ?? 0), names.map(() => 1 / names.length));
+      assert.ok(test.consistent, `χ²=${test.statistic.toFixed(2)} > ${test.critical} for ${JSON.stringify(r.byPod)}`);
+    },
+  },
+  {
+    name: 'externalTrafficPolicy Local: only local endpoints answer, and they see the client',
+    group: 'two-nodes',
+    notApplicable: { userspace: USERSPACE_SOURCE },
+    async run(ctx) {
+      for (const node of ['node-1', 'node-2']) {
+        const r = await ctx.send({ from: { kind: 'external' }, service: 'spread-local', via: nodePort(node), count: 40 });
+        assertAllAnswered(r, ctx.podsOf('spread', node), `NodePort on ${node}`);
+        assert.deepEqual(sources(r), [EXTERNAL_CLIENT], 'the pod sees the client\'s real address');
+      }
+    },
+  },
+  {
+    name: 'externalTrafficPolicy Local: a node without local endpoints drops',
+    group: 'two-nodes',
+    async run(ctx) {
+      const r = await ctx.send({ from: { kind: 'external' }, service: 'solo-local', via: nodePort('node-2'), count: 3, timeoutMs: 700 });
+      assert.equal(r.answered, 0, 'node-2 has no endpoint of solo-local');
+      assert.deepEqual(Object.keys(r.errorKinds), ['timeout'], JSON.stringify(r.errorKinds));
+      const ok = await ctx.send({ from: { kind: 'external' }, service: 'solo-local', via: nodePort('node-1'), count: 10 });
+      assertAllAnswered(ok, ['solo'], 'NodePort on the node of solo');
+    },
+  },
+  {
+    name: 'externalTrafficPolicy Cluster: every endpoint, masqueraded',
+    group: 'two-nodes',
+    async run(ctx) {
+      const r = await ctx.send({ from: { kind: 'external' }, service: 'spread-cluster', via: nodePort('node-2'), count: 80 });
+      assertAllAnswered(r, ctx.podsOf('spread'), 'NodePort on node-2');
+      assert.ok(!sources(r).includes(EXTERNAL_CLIENT), `masqueraded: the pods saw ${sources(r).join(', ')}`);
+    },
+  },
+  {
+    name: 'internalTrafficPolicy Local: pods reach only their node\'s endpoints',
+    group: 'two-nodes',
+    async run(ctx) {
+      for (const node of ['node-1', 'node-2']) {
+        const r = await ctx.send({ from: { kind: 'client', node }, service: 'spread-itp', via: clusterIP, count: 40 });
+        assertAllAnswered(r, ctx.podsOf('spread', node), `client on ${node}`);
+      }
+    },
+  },
+  {
+    name: 'scaling 3→5→1 while the proxy runs: traffic follows',
+    group: 'changes',
+    async run(ctx) {
+      const probe: Probe = { from: { kind: 'client' }, service: 'scale', via: clusterIP, count: 100, concurrency: 8 };
+      await reachesAll(ctx, probe, 'scale', '3 replicas');
+      await ctx.sb.scale('scale', 5);
+      await ctx.eventually(probe, (r) => r.errors === 0 && pods(r).length === 5, 'traffic to reach 5 pods');
+      const down = await ctx.sb.scale('scale', 1, { graceSeconds: 2 });
+      const [left] = ctx.podsOf('scale');
+      await ctx.eventually(probe, (r) => r.errors === 0 && pods(r).join() === left, `traffic to go only to ${left ?? '?'}`);
+      await down.finished;
+      const r = await ctx.send(probe);
+      assertAllAnswered(r, ctx.podsOf('scale'), '1 replica');
+    },
+  },
+  {
+    name: 'a deleted pod\'s terminating endpoint: no new traffic while another is ready, the fallback when none is',
+    group: 'changes',
+    async run(ctx) {
+      const probe: Probe = { from: { kind: 'client' }, service: 'term', via: clusterIP, count: 40, timeoutMs: 1000 };
+      const [first, second] = ctx.podsOf('term');
+      assert.ok(first !== undefined && second !== undefined);
+      const a = await ctx.sb.deletePod(first, { replace: false, graceSeconds: 8 });
+      await ctx.eventually(probe, (r) => r.errors === 0 && pods(r).join() === second, `traffic only to the ready ${second}`);
+      const b = await ctx.sb.deletePod(second, { replace: false, graceSeconds: 8 });
+      // Both terminating but serving: kube-proxy falls back to serving-terminating endpoints.
+      await ctx.eventually(probe, (r) => r.errors === 0 && pods(r).join() === [first, second].sort().join(), 'both terminating pods to serve');
+      await Promise.all([a.finished, b.finished]);
+      // One request per try: the kernel rate-limits the ICMP errors REJECT sends (a burst of
+      // about 6, then one per second per client), so a flood would see timeouts after a few.
+      const single: Probe = { ...probe, count: 1, concurrency: 1 };
+      await ctx.eventually(single, (r) => Object.keys(r.errorKinds).join() === 'ECONNREFUSED', 'refusal once both are gone');
+    },
+  },
+];

@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { repoPath } from '../helpers/paths.js';
+import { parseIptables } from '../../src/dataplanes/iptables/parse.js';
+import { lowerIptables } from '../../src/tracer/lower-iptables.js';
+import { explainProgram, splitServicePortName, type ExplainedService, type Explanation } from '../../src/tracer/explain.js';
+import { Rational } from '../../src/tracer/rational.js';
+
+function explainText(text: string): Explanation {
+  return explainProgram(lowerIptables(parseIptables(text)));
+}
+
+function explainFile(file: string): Explanation {
+  return explainText(fs.readFileSync(repoPath(file), 'utf8'));
+}
+
+function service(e: Explanation, name: string): ExplainedService {
+  const s = e.services.find((x) => x.name === name);
+  assert.ok(s, `service ${name} found`);
+  return s;
+}
+
+test('service port names: current, unnamed, and the pre-1.19 trailing colon', () => {
+  assert.deepEqual(splitServicePortName('ns1/svc1:p80'), { name: 'ns1/svc1', port: 'p80' });
+  assert.deepEqual(splitServicePortName('default/nginx'), { name: 'default/nginx', port: '' });
+  assert.deepEqual(splitServicePortName('default/nginx:'), { name: 'default/nginx', port: '' });
+  assert.equal(splitServicePortName('kubernetes service portals'), null);
+});
+
+for (const file of ['test/fixtures/dumps/nginx-current.nft.save.txt', 'test/fixtures/dumps/nginx-2018.legacy.save.txt', 'test/fixtures/dumps/inputs/nginx-2018.restore.txt']) {
+  test(`the article's service is found with its three endpoints (${file})`, () => {
+    const e = explainFile(file);
+    assert.equal(e.services.length, 1);
+    const s = service(e, 'default/nginx');
+    assert.equal(s.port, '');
+    assert.equal(s.clusterIP, '172.18.255.127');
+    assert.equal(s.servicePort, 80);
+    assert.deepEqual(s.endpoints.map((x) => x.address), ['172.18.0.5:80', '172.18.0.6:80', '172.18.0.7:80']);
+    assert.ok(s.endpoints.reduce((a, x) => a.add(x.probability), Rational.ZERO).equals(Rational.ONE));
+    assert.equal(s.affinity, null);
+    assert.equal(s.chains.filter((c) => c.startsWith('KUBE-SEP-')).length, 3);
+    assert.deepEqual(e.anomalies, []);
+  });
+}
+
+test('golden overall: every service with its addresses, policies, ranges, affinity and endpoints', () => {
+  const e = explainFile('test/fixtures/dumps/overall-current.nft.save.txt');
+  assert.deepEqual(e.services.map((s) => `${s.name}:${s.port}`), ['ns1/svc1:p80', 'ns2/svc2:p80', 'ns3/svc3:p80', 'ns4/svc4:p80', 'ns5/svc5:p80', 'ns6/svc6:p80']);
+  const svc2 = service(e, 'ns2/svc2');
+  assert.deepEqual(
+    [svc2.clusterIP, svc2.nodePorts, svc2.externalIPs, svc2.loadBalancerIPs, svc2.externalTrafficPolicy, svc2.healthCheckNodePort, svc2.withoutEndpoints],
+    ['172.30.0.42', [3001], ['192.168.99.22'], ['1.2.3.4'], 'Local', 30000, 'DROP'],
+  );
+  const svc4 = service(e, 'ns4/svc4');
+  assert.deepEqual(svc4.endpoints.map((x) => [x.address, x.probability.toString()]), [
+    ['10.180.0.4:80', '1/2'],
+    ['10.180.0.5:80', '1/2'],
+  ]);
+  assert.equal(svc4.externalTrafficPolicy, 'Cluster');
+  const svc5 = service(e, 'ns5/svc5');
+  assert.deepEqual(svc5.sourceRanges, ['203.0.113.0/25']);
+  assert.deepEqual(svc5.affinity, { kind: 'ClientIP', timeoutSeconds: 10800 });
+  assert.deepEqual(svc5.loadBalancerIPs, ['5.6.7.8']);
+  assert.deepEqual(svc5.nodePorts, [3002]);
+  const svc6 = service(e, 'ns6/svc6');
+  assert.deepEqual([svc6.clusterIP, svc6.endpoints, svc6.withoutEndpoints], ['172.30.0.46', [], 'REJECT']);
+  assert.deepEqual(
+    e.anomalies.map((a) => a.kind),
+    ['no-endpoints', 'no-local-endpoints'],
+  );
+});
+
+test('anomalies: unreachable, orphaned endpoint and stale chains, missing chains, shadowed rules', () => {
+  const e = explainText(
+    [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':KUBE-SERVICES - [0:0]',
+      ':KUBE-SVC-AAAA - [0:0]',
+      ':KUBE-SEP-USED - [0:0]',
+      ':KUBE-SEP-ORPHAN - [0:0]',
+      ':KUBE-SVC-EMPTY - [0:0]',
+      ':OTHER - [0:0]',
+      '-A PREROUTING -j KUBE-SERVICES',
+      '-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "ns/a cluster IP" -m tcp --dport 80 -j KUBE-SVC-AAAA',
+      '-A KUBE-SERVICES -d 10.96.0.2/32 -p tcp -m comment --comment "ns/b cluster IP" -m tcp --dport 80 -j KUBE-SVC-EMPTY',
+      '-A KUBE-SERVICES -j KUBE-GONE',
+      '-A KUBE-SVC-AAAA -j KUBE-SEP-USED',
+      '-A KUBE-SEP-USED -p tcp -j DNAT --to-destination 10.0.0.1:80',
+      '-A KUBE-SEP-USED -p tcp -j DNAT --to-destination 10.0.0.2:80',
+      '-A KUBE-SEP-ORPHAN -p tcp -j DNAT --to-destination 10.0.0.3:80',
+      '-A OTHER -j RETURN',
+      '-A OTHER -s 1.2.3.4/32 -j ACCEPT',
+      'COMMIT',
+      '',
+    ].join('\n'),
+  );
+  const kinds = e.anomalies.map((a) => `${a.kind} ${a.chain}${a.line === null ? '' : `:${a.line}`}`);
+  assert.deepEqual(kinds, [
+    'missing-chain KUBE-SERVICES:12',
+    'no-endpoints KUBE-SVC-EMPTY',
+    'orphan-endpoint-chain KUBE-SEP-ORPHAN',
+    'shadowed-rule KUBE-SEP-USED:15',
+    'shadowed-rule OTHER:18',
+    'stale-chain KUBE-SVC-EMPTY',
+    'unreachable-chain OTHER',
+  ]);
+  assert.deepEqual(service(e, 'ns/a').endpoints.map((x) => x.address), ['10.0.0.1:80']);
+});
+
+test('without comments, services are named by the chain hashes of given manifests', () => {
+  const text = '*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-X - [0:0]\n-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j KUBE-SVC-X\n-A KUBE-SVC-X -j DNAT --to-destination 10.0.0.1:6443\nCOMMIT\n';
+  const unnamed = explainText(text);
+  assert.deepEqual(unnamed.services, []);
+  const named = explainProgram(lowerIptables(parseIptables(text)), new Map([['KUBE-SVC-X', { name: 'default/kubernetes', port: 'https' }]]));
+  const s = service(named, 'default/kubernetes');
+  assert.deepEqual([s.port, s.clusterIP, s.servicePort, s.endpoints.map((x) => x.address)], ['https', '10.96.0.1', 443, ['10.0.0.1:6443']]);
+});

@@ -1,0 +1,120 @@
+// `kproxy graph` in headless Chromium: the page loads without errors, shows a node for every
+// chain on the service's path and a label for every probability, and its screenshot is not blank.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { repoPath } from '../helpers/paths.js';
+import { parseIptables } from '../../src/dataplanes/iptables/parse.js';
+import { lowerIptables } from '../../src/tracer/lower-iptables.js';
+import { explainProgram } from '../../src/tracer/explain.js';
+import { buildServiceGraph, renderSvg } from '../../src/tracer/graph.js';
+import { formatProbability } from '../../src/tracer/report.js';
+
+// Runs in the page (as a string: the test is compiled without DOM types).
+const PIXEL_STATS = `(async () => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,B64';
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.width;
+  canvas.height = img.height;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, img.width, img.height).data;
+  let ink = 0;
+  const colours = new Set();
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i] + data[i + 1] + data[i + 2] < 700) ink++;
+    colours.add((data[i] >> 4) * 256 + (data[i + 1] >> 4) * 16 + (data[i + 2] >> 4));
+  }
+  return { ink, colours: colours.size, total: data.length / 4 };
+})()`;
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const OVERALL = repoPath('test/fixtures/dumps/overall-current.nft.save.txt');
+
+test('the graph has a node per chain on the path and edges labelled with the exact probabilities', () => {
+  const program = lowerIptables(parseIptables(fs.readFileSync(repoPath('test/fixtures/dumps/nginx-current.nft.save.txt'), 'utf8')));
+  const explanation = explainProgram(program);
+  const graph = buildServiceGraph(program, explanation, []);
+  assert.deepEqual(graph.sections.map((s) => s.title), ['default/nginx (tcp) cluster IP 172.18.255.127:80']);
+  const section = graph.sections[0];
+  assert.ok(section);
+  assert.deepEqual(
+    section.nodes.filter((n) => n.kind === 'chain').map((n) => n.label).sort(),
+    ['KUBE-SEP-GLPL34GQHSYFHR3G', 'KUBE-SEP-HI2F4S4VJRUG452O', 'KUBE-SEP-QLIJNPST3ICX5TJY', 'KUBE-SVC-2CMXP7HKUVJN7L6M'],
+  );
+  const toEndpoints = section.edges.filter((e) => e.to.startsWith('endpoint:')).map((e) => [e.to, e.probability.toString()]);
+  assert.deepEqual(toEndpoints, [
+    ['endpoint:172.18.0.5:80', '715827883/2147483648'],
+    ['endpoint:172.18.0.6:80', '1431655765/4294967296'],
+    ['endpoint:172.18.0.7:80', '1431655765/4294967296'],
+  ]);
+  const svg = renderSvg(graph);
+  assert.match(svg, /0\.33333333349/);
+  assert.ok(!svg.includes('NaN') && !svg.includes('undefined'));
+});
+
+test('graph --out FILE.html renders in headless Chromium', async (t) => {
+  if (!fs.existsSync(CHROMIUM)) {
+    if (process.env.KPROXY_E2E === 'required') assert.fail(`${CHROMIUM} is missing (Debian package chromium)`);
+    t.skip(`${CHROMIUM} is missing`);
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kproxy-graph-'));
+  const profile = path.join(dir, 'profile');
+  const out = path.join(dir, 'svc5.html');
+  // a fresh profile directory (playwright passes it to Chromium as --user-data-dir)
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1600, height: 900 },
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  try {
+    const r = spawnSync(process.execPath, [MAIN, 'graph', OVERALL, '--service', 'ns5/svc5', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const program = lowerIptables(parseIptables(fs.readFileSync(OVERALL, 'utf8')));
+    const explanation = explainProgram(program);
+    const svc5 = explanation.services.find((s) => s.name === 'ns5/svc5');
+    assert.ok(svc5);
+    const graph = buildServiceGraph(program, explanation, [svc5]);
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(pathToFileURL(out).href);
+    assert.deepEqual(errors, []);
+    const nodeTitles = await page.locator('g.node title').allTextContents();
+    for (const chain of svc5.chains) assert.ok(nodeTitles.includes(chain), `a node for ${chain}`);
+    assert.ok(nodeTitles.includes('10.180.0.3:80'), 'a node for the endpoint');
+    const labels = await page.locator('text.edge-label').allTextContents();
+    const edges = graph.sections.flatMap((sec) => sec.edges);
+    assert.deepEqual(graph.sections.map((sec) => sec.title.replace(/^ns5\/svc5:p80 \(tcp\) /, '')), ['cluster IP 172.30.0.45:80', 'load balancer IP 5.6.7.8:80', 'node port 3002']);
+    for (const e of edges) assert.ok(labels.includes(formatProbability(e.probability.toNumber())), `a label ${e.label}`);
+    assert.equal(labels.length, edges.length);
+    // every section reaches the endpoint with probability 1 (an allowed source for the load balancer)
+    for (const sec of graph.sections) {
+      const toEndpoint = sec.edges.filter((e) => e.to === 'endpoint:10.180.0.3:80');
+      assert.deepEqual(toEndpoint.map((e) => e.label), ['1'], sec.title);
+    }
+
+    // not blank: the screenshot, drawn into a canvas, has many non-white pixels of several colours
+    const png = await page.screenshot({ fullPage: true });
+    const stats = await page.evaluate<{ ink: number; colours: number; total: number }>(PIXEL_STATS.replace('B64', png.toString('base64')));
+    assert.ok(stats.ink / stats.total > 0.01, `ink ${stats.ink}/${stats.total}`);
+    assert.ok(stats.colours >= 4, `colours ${stats.colours}`);
+  } finally {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
