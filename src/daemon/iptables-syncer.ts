@@ -15,19 +15,12 @@ import { cleanStaleUdpFlows } from '../runtime/conntrack.js';
 import type { ProxyMetrics } from '../runtime/metrics.js';
 import type { IptablesTool } from '../runtime/iptables/tool.js';
 import type { Logger } from './logger.js';
+import type { FamilySyncer, SyncResult } from './types.js';
 
 /** kube-proxy rewrites everything at least this often (FullSyncPeriod). */
 export const FULL_SYNC_PERIOD_MS = 60 * 60 * 1000;
 
-export interface SyncResult {
-  readonly full: boolean;
-  readonly changedServices: number;
-  readonly rulesWritten: number;
-  readonly conntrackDeleted: number;
-  readonly durationMs: number;
-}
-
-export class IptablesFamilySyncer {
+export class IptablesFamilySyncer implements FamilySyncer {
   private committed: DesiredState | null = null;
   private needFullSync = true;
   private lastFullSync = 0;

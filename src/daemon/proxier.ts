@@ -11,14 +11,13 @@ import { findNode } from '../core/desired/node.js';
 import type { ProxyHealth } from '../runtime/health.js';
 import type { ProxyMetrics } from '../runtime/metrics.js';
 import { BoundedFrequencyRunner } from '../runtime/runner.js';
-import type { IptablesFamilySyncer } from './iptables-syncer.js';
 import type { Logger } from './logger.js';
+import type { FamilySyncer, ObjectSource } from './types.js';
 
 export interface ProxierOptions {
   readonly config: ProxyConfig;
-  readonly syncers: readonly IptablesFamilySyncer[];
-  /** Loads the current objects (files, API…); diagnostics go to the sink. */
-  readonly load: (sink: DiagnosticSink) => Promise<ClusterObjects>;
+  readonly syncers: readonly FamilySyncer[];
+  readonly source: ObjectSource;
   readonly log: Logger;
   readonly metrics: ProxyMetrics;
   readonly health: ProxyHealth;
@@ -58,7 +57,10 @@ export class Proxier {
     return this.firstSync;
   }
 
-  start(): void {
+  /** Starts the source and, once it has a complete first view, the sync loop. */
+  async start(): Promise<void> {
+    await this.opts.source.start(() => this.queueSync());
+    await this.opts.source.ready();
     this.runner.start();
     this.queueSync();
   }
@@ -73,7 +75,9 @@ export class Proxier {
   }
 
   async stop(): Promise<void> {
+    await this.opts.source.close();
     await this.runner.stop();
+    for (const s of this.opts.syncers) await s.close?.();
   }
 
   private reportDiagnostics(sink: DiagnosticSink): void {
@@ -91,7 +95,7 @@ export class Proxier {
 
   private async syncAll(): Promise<void> {
     const sink = new DiagnosticSink();
-    const objects = await this.opts.load(sink);
+    const objects = await this.opts.source.load(sink);
     noteFilteredObjects(objects, this.opts.config.serviceProxyName, sink);
     this.updateNodeEligibility(objects);
     let failure: Error | null = null;

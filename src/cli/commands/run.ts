@@ -8,17 +8,15 @@ import { Command, Option } from 'commander';
 import { KproxyError } from '../../core/errors.js';
 import type { IPFamily } from '../../core/model/objects.js';
 import type { RuleFormat } from '../../core/naming/service-port-name.js';
-import { IptablesFamilySyncer } from '../../daemon/iptables-syncer.js';
+import { createSyncers } from '../../daemon/dataplanes.js';
+import { FileSource } from '../../daemon/file-source.js';
 import { createLogger } from '../../daemon/logger.js';
 import { Proxier } from '../../daemon/proxier.js';
 import { parseBindAddress } from '../../runtime/bind-address.js';
 import { ProxyHealth } from '../../runtime/health.js';
 import { startHealthServer, startMetricsServer, type RunningServer } from '../../runtime/http-servers.js';
-import { IptablesTool } from '../../runtime/iptables/tool.js';
-import { ManifestWatcher } from '../../runtime/manifest-watcher.js';
 import { ProxyMetrics } from '../../runtime/metrics.js';
 import { reexecInNetns } from '../../runtime/netns.js';
-import { loadClusterObjects } from '../../runtime/sources/files.js';
 import { loadKubeProxyConfiguration } from '../options/kube-proxy-config.js';
 import { addProxyOptions, proxyConfigFromOptions, type ProxyFlagValues } from '../options/proxy-options.js';
 import { checkDuration } from '../options/validate.js';
@@ -73,19 +71,15 @@ async function runDaemon(opts: RunFlagValues): Promise<void> {
     healthzBindAddress: fileGiven ? resolved.config.healthzBindAddress : (opts.healthzBindAddress ?? '0.0.0.0:10256'),
     metricsBindAddress: fileGiven ? resolved.config.metricsBindAddress : (opts.metricsBindAddress ?? '127.0.0.1:10249'),
   };
-  if (config.mode !== 'iptables') {
-    throw new KproxyError('E_UNSUPPORTED', `run --proxy-mode ${config.mode}: not available yet (iptables only)`);
-  }
   const files = opts.filename ?? [];
   if (files.length === 0) throw new KproxyError('E_USAGE', 'run: give the objects to watch with -f PATH');
   const format: RuleFormat = opts.format === 'legacy' ? 'legacy' : 'current';
   const metrics = new ProxyMetrics();
   const fams = families(opts.ipFamilies);
   const health = new ProxyHealth(fams, 2 * config.syncPeriodSeconds * 1000);
-  const syncers = fams.map(
-    (f) => new IptablesFamilySyncer(new IptablesTool(f), format, metrics, log, resolved.conntrackTCPBeLiberal),
-  );
-  const proxier = new Proxier({ config, syncers, load: (sink) => loadClusterObjects(files, sink), log, metrics, health });
+  const syncers = createSyncers({ config, families: fams, format, tcpBeLiberal: resolved.conntrackTCPBeLiberal, metrics, log });
+  const source = new FileSource(files);
+  const proxier = new Proxier({ config, syncers, source, log, metrics, health });
 
   const servers: RunningServer[] = [];
   const healthBind = parseBindAddress('--healthz-bind-address', config.healthzBindAddress);
@@ -93,8 +87,6 @@ async function runDaemon(opts: RunFlagValues): Promise<void> {
   if (healthBind !== null) servers.push(await startHealthServer(healthBind, health, metrics));
   if (metricsBind !== null) servers.push(await startMetricsServer(metricsBind, metrics, config.mode));
 
-  const watcher = new ManifestWatcher(files, () => proxier.queueSync());
-  await watcher.start();
   log.info('kproxy started', {
     mode: config.mode,
     node: config.nodeName,
@@ -105,7 +97,7 @@ async function runDaemon(opts: RunFlagValues): Promise<void> {
     syncPeriod: config.syncPeriodSeconds,
     minSyncPeriod: config.minSyncPeriodSeconds,
   });
-  proxier.start();
+  await proxier.start();
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
@@ -115,7 +107,6 @@ async function runDaemon(opts: RunFlagValues): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  watcher.close();
   await proxier.stop();
   for (const s of servers) await s.close();
 }
