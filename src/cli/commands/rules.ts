@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { buildDesiredState } from '../../core/desired/build.js';
+import { noteFilteredObjects } from '../../core/desired/proxy-filter.js';
 import { KproxyError } from '../../core/errors.js';
 import { DiagnosticSink, formatDiagnostic } from '../../core/model/diagnostics.js';
 import type { ClusterObjects, IPFamily } from '../../core/model/objects.js';
@@ -141,6 +142,7 @@ async function runRules(opts: RulesFlagValues): Promise<void> {
   for (const w of request.proxy.warnings) process.stderr.write(`kproxy: warning: ${w}\n`);
   const sink = new DiagnosticSink();
   const objects = await loadClusterObjects(request.files, sink);
+  noteFilteredObjects(objects, request.proxy.config.serviceProxyName, sink);
   let ruleset: Ruleset;
   try {
     ruleset = renderRulesFor(objects, request, sink);
