@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'E_SANDBOX'
   | 'E_TRACE'
   | 'E_UNSUPPORTED'
+  /** The Kubernetes API server refused a request or broke a watch. */
+  | 'E_API'
   | 'E_INTERNAL';
 
 export class KproxyError extends Error {

@@ -6,6 +6,7 @@ import type { RuleFormat } from '../core/naming/service-port-name.js';
 import { IptablesTool } from '../runtime/iptables/tool.js';
 import type { ProxyMetrics } from '../runtime/metrics.js';
 import { IptablesFamilySyncer } from './iptables-syncer.js';
+import { createUserspaceSyncers } from './userspace-dataplane.js';
 import type { Logger } from './logger.js';
 import type { FamilySyncer } from './types.js';
 
@@ -23,8 +24,9 @@ export function createSyncers(o: DataplaneOptions): FamilySyncer[] {
     case 'iptables':
       return o.families.map((f) => new IptablesFamilySyncer(new IptablesTool(f), o.format, o.metrics, o.log, o.tcpBeLiberal));
     case 'userspace':
+      return createUserspaceSyncers(o);
     case 'nftables':
     case 'ipvs':
-      throw new KproxyError('E_UNSUPPORTED', `--proxy-mode ${o.config.mode}: not available yet (iptables only)`);
+      throw new KproxyError('E_UNSUPPORTED', `--proxy-mode ${o.config.mode}: not available yet (iptables and userspace only)`);
   }
 }

@@ -3,6 +3,7 @@
  * bounded-frequency runner; health and metrics follow every queued and applied update.
  */
 import { buildDesiredState } from '../core/desired/build.js';
+import type { DesiredState } from '../core/desired/types.js';
 import { noteFilteredObjects } from '../core/desired/proxy-filter.js';
 import type { ProxyConfig } from '../core/model/config.js';
 import { DiagnosticSink, formatDiagnostic } from '../core/model/diagnostics.js';
@@ -21,6 +22,8 @@ export interface ProxierOptions {
   readonly log: Logger;
   readonly metrics: ProxyMetrics;
   readonly health: ProxyHealth;
+  /** Runs after every successful sync with each family's desired state (service health checks). */
+  readonly afterSync?: (states: readonly DesiredState[]) => Promise<void>;
 }
 
 const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
@@ -59,8 +62,13 @@ export class Proxier {
 
   /** Starts the source and, once it has a complete first view, the sync loop. */
   async start(): Promise<void> {
-    await this.opts.source.start(() => this.queueSync());
+    // Changes before the first complete view queue nothing: kube-proxy's initial-sync gate.
+    let initialized = false;
+    await this.opts.source.start(() => {
+      if (initialized) this.queueSync();
+    });
     await this.opts.source.ready();
+    initialized = true;
     this.runner.start();
     this.queueSync();
   }
@@ -99,8 +107,10 @@ export class Proxier {
     noteFilteredObjects(objects, this.opts.config.serviceProxyName, sink);
     this.updateNodeEligibility(objects);
     let failure: Error | null = null;
+    const states: DesiredState[] = [];
     for (const syncer of this.opts.syncers) {
       const state = buildDesiredState(objects, this.opts.config, syncer.family, sink);
+      states.push(state);
       try {
         const r = await syncer.sync(state);
         this.opts.health.updated(syncer.family);
@@ -119,14 +129,20 @@ export class Proxier {
     }
     this.reportDiagnostics(sink);
     if (failure !== null) throw failure;
+    await this.opts.afterSync?.(states).catch((err: unknown) => {
+      this.opts.log.error('after-sync step failed', { error: err instanceof Error ? err.message : String(err) });
+    });
     this.syncs++;
     if (this.syncs === 1) this.resolveFirstSync();
   }
 
   private updateNodeEligibility(objects: ClusterObjects): void {
     const node = findNode(objects, this.opts.config.nodeName);
-    // Without a Node object (files given without one) the node counts as eligible.
+    // Without a Node object the node counts as eligible only when the source does not watch
+    // Nodes (files given without one); from the API, a missing Node is not eligible.
     this.opts.health.nodeEligible =
-      node === null || (node.meta.deletionTimestamp === null && !node.taintKeys.includes(TO_BE_DELETED_TAINT));
+      node === null
+        ? this.opts.source.watchesNode !== true
+        : node.meta.deletionTimestamp === null && !node.taintKeys.includes(TO_BE_DELETED_TAINT);
   }
 }

@@ -30,4 +30,9 @@ export interface ObjectSource {
   /** Resolves once the source has a complete first view (kube-proxy's initial-sync gate). */
   ready(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * True when the source watches this node's Node object, so that its absence means the node
+   * is not eligible (kube-proxy); a file source without a Node leaves the node eligible.
+   */
+  readonly watchesNode?: boolean;
 }

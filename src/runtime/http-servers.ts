@@ -64,9 +64,19 @@ export function startHealthServer(bind: BindAddress, health: ProxyHealth, metric
   return listen(server, bind);
 }
 
-export function startMetricsServer(bind: BindAddress, metrics: ProxyMetrics, mode: string): Promise<RunningServer> {
+/** `configz` gives kube-proxy's /configz body (the effective configuration); without it /configz is 404. */
+export function startMetricsServer(
+  bind: BindAddress,
+  metrics: ProxyMetrics,
+  mode: string,
+  configz?: () => unknown,
+): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/configz' && configz !== undefined) {
+      sendJSON(res, 200, configz());
+      return;
+    }
     switch (path) {
       case '/metrics':
         metrics.registry.metrics().then(
@@ -94,4 +104,41 @@ export function startMetricsServer(bind: BindAddress, metrics: ProxyMetrics, mod
     }
   });
   return listen(server, bind);
+}
+
+export interface RetryOptions {
+  /** kube-proxy's bindAddressHardFail: a listen failure is fatal instead of retried. */
+  readonly hardFail: boolean;
+  readonly retryMs?: number;
+  readonly onRetry: (err: Error, retryInMs: number) => void;
+}
+
+/**
+ * Starts a server; when it cannot listen, retries every 5 s in the background (kube-proxy),
+ * or throws when hardFail is set. The returned handle closes whichever server eventually runs.
+ */
+export async function startWithRetry(start: () => Promise<RunningServer>, o: RetryOptions): Promise<{ close(): Promise<void> }> {
+  const retryMs = o.retryMs ?? 5000;
+  let running: RunningServer | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  const attempt = async (): Promise<void> => {
+    try {
+      running = await start();
+      if (closed) await running.close();
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (o.hardFail) throw error;
+      o.onRetry(error, retryMs);
+      if (!closed) timer = setTimeout(() => void attempt(), retryMs);
+    }
+  };
+  await attempt();
+  return {
+    close: async () => {
+      closed = true;
+      if (timer !== null) clearTimeout(timer);
+      await running?.close();
+    },
+  };
 }

@@ -257,15 +257,24 @@ function reachable(table: IrTable | undefined, start: readonly string[]): string
   return seen;
 }
 
+/** loadBalancerSourceRanges as CIDRs (as in the Service spec): the sources a KUBE-FW chain lets through. */
 function sourceRanges(table: IrTable | undefined, chains: readonly string[]): string[] {
   const out = new Set<string>();
   for (const chain of chains.filter((ch) => ch.startsWith('KUBE-FW-'))) {
     for (const r of rulesOf(table, chain)) {
       const t = targetChain(r.action);
-      if (t !== null && t !== 'KUBE-MARK-MASQ' && t !== 'KUBE-MARK-DROP') for (const s of hostText(r, 'src')) out.add(s);
+      if (t === null || t === 'KUBE-MARK-MASQ' || t === 'KUBE-MARK-DROP') continue;
+      for (const p of r.predicates) {
+        if (p.kind === 'address' && p.field === 'src' && !p.invert) for (const c of p.cidrs) out.add(c.text);
+      }
     }
   }
   return [...out];
+}
+
+/** A source address for tracing a service's chains from outside (benchmarking ranges, RFC 2544 / RFC 5180). */
+export function probeSource(dst: string): string {
+  return dst.includes(':') ? '2001:2::1' : '198.18.0.1';
 }
 
 function finish(program: IrProgram, d: Draft, anomalies: Anomaly[]): ExplainedService {
@@ -276,11 +285,12 @@ function finish(program: IrProgram, d: Draft, anomalies: Anomaly[]): ExplainedSe
   let affinity: ExplainedService['affinity'] = null;
   if (entry !== undefined) {
     try {
+      const dst = entry.dst ?? d.clusterIP ?? '198.18.0.2';
       const run = runTrace(
         program,
         {
-          src: '198.18.0.1',
-          dst: entry.dst ?? d.clusterIP ?? '198.18.0.2',
+          src: probeSource(dst),
+          dst,
           protocol: (['tcp', 'udp', 'sctp'].includes(d.protocol) ? d.protocol : 'tcp') as TraceProtocol,
           sport: 40000,
           dport: entry.port ?? d.servicePort ?? 0,

@@ -5,10 +5,10 @@
  * by the engine from each entry). Rendered as a self-contained SVG (or an HTML page around it),
  * laid out in columns by distance from the entry.
  */
-import { joinHostPort } from '../core/net/ip.js';
+import { formatIPv6, joinHostPort, type ParsedCIDR } from '../core/net/ip.js';
 import { runTrace } from './engine.js';
-import type { ExplainedService, Explanation } from './explain.js';
-import type { IrProgram } from './ir.js';
+import { probeSource, type ExplainedService, type Explanation } from './explain.js';
+import type { IrPredicate, IrProgram } from './ir.js';
 import { EMPTY_IPSETS } from './ipset.js';
 import type { TraceProtocol } from './packet.js';
 import { Rational } from './rational.js';
@@ -57,13 +57,40 @@ const ENTRY_LABEL: Record<ExplainedService['entries'][number]['kind'], string> =
   nodeport: 'node port',
 };
 
-function entriesOf(s: ExplainedService): Entry[] {
+/** The last but one address of a CIDR (not the network's, unlikely to be a pod's). */
+function innerAddress(cidr: ParsedCIDR): string {
+  const bytes = cidr.network.bytes.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, cidr.prefixLength - i * 8));
+    return b | (0xff >> keep);
+  });
+  const hostBits = bytes.length * 8 - cidr.prefixLength;
+  const last = bytes.length - 1;
+  if (hostBits >= 2) bytes[last] = (bytes[last] ?? 1) - 1;
+  return cidr.family === 'IPv4' ? bytes.join('.') : formatIPv6(bytes);
+}
+
+/**
+ * A cluster-IP entry is pictured for a pod's traffic: a source inside the cluster CIDR that
+ * kube-proxy's `! -s CIDR ... -j KUBE-MARK-MASQ` rule of the service chain names, if any.
+ */
+function podSource(program: IrProgram, chain: string): string | null {
+  for (const rule of program.tables.get('nat')?.chains.get(chain)?.rules ?? []) {
+    if (rule.action.kind !== 'jump' || rule.action.chain !== 'KUBE-MARK-MASQ') continue;
+    const p = rule.predicates.find((x): x is Extract<IrPredicate, { kind: 'address' }> => x.kind === 'address' && x.field === 'src' && x.invert);
+    const cidr = p?.cidrs[0];
+    if (cidr !== undefined) return innerAddress(cidr);
+  }
+  return null;
+}
+
+function entriesOf(program: IrProgram, s: ExplainedService): Entry[] {
   const out: Entry[] = [];
-  // a source inside the first source range, so a firewall chain lets the picture through
-  const src = s.sourceRanges[0]?.split('/')[0] ?? '198.18.0.1';
   for (const e of s.entries) {
     const port = e.port ?? s.servicePort ?? 0;
     const dst = e.dst ?? s.clusterIP ?? '198.18.0.2';
+    // from outside: a source inside the first source range, so a firewall chain lets the picture through
+    const outside = s.sourceRanges[0]?.split('/')[0] ?? probeSource(dst);
+    const src = e.kind === 'cluster' ? (podSource(program, e.chain) ?? outside) : outside;
     const where = e.kind === 'nodeport' ? `${port}` : joinHostPort(dst, port);
     out.push({ label: `${ENTRY_LABEL[e.kind]} ${where}`, chain: e.chain, dst, port, src });
   }
@@ -82,7 +109,8 @@ function entrySection(program: IrProgram, s: ExplainedService, entry: Entry): Gr
     const p = existing === undefined ? probability : existing.probability.add(probability);
     edges.set(key, { from, to, probability: p, label: formatProbability(p.toNumber()) });
   };
-  const title = `${s.name}${s.port === '' ? '' : `:${s.port}`} (${s.protocol}) ${entry.label}`;
+  const sticky = s.affinity === null ? '' : ' — ClientIP affinity: first connections shown; a returning client keeps its endpoint';
+  const title = `${s.name}${s.port === '' ? '' : `:${s.port}`} (${s.protocol}) ${entry.label}${sticky}`;
   addNode('entry', entry.label, 'entry');
   addNode(`chain:${entry.chain}`, entry.chain, 'chain');
   addEdge('entry', `chain:${entry.chain}`, Rational.ONE);
@@ -127,7 +155,7 @@ function entrySection(program: IrProgram, s: ExplainedService, entry: Entry): Gr
 /** The graph of one or more services (all when `only` is empty): one section per entry point. */
 export function buildServiceGraph(program: IrProgram, explanation: Explanation, only: readonly ExplainedService[]): ServiceGraph {
   const services = only.length > 0 ? only : explanation.services;
-  const sections = services.flatMap((s) => entriesOf(s).map((entry) => entrySection(program, s, entry)));
+  const sections = services.flatMap((s) => entriesOf(program, s).map((entry) => entrySection(program, s, entry)));
   const names = services.map((s) => `${s.name}${s.port === '' ? '' : `:${s.port}`}`);
   return { title: `kproxy: ${names.length === 1 ? (names[0] ?? '') : `${names.length} service ports`}`, sections };
 }

@@ -36,6 +36,10 @@ export class Rational {
     return Rational.of(this.numerator * o.numerator, this.denominator * o.denominator);
   }
 
+  div(o: Rational): Rational {
+    return Rational.of(this.numerator * o.denominator, this.denominator * o.numerator);
+  }
+
   isZero(): boolean {
     return this.numerator === 0n;
   }

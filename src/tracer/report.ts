@@ -28,6 +28,8 @@ export interface TraceJson {
   /** Exact probabilities (`numerator/denominator`) of `distribution`. */
   readonly exact: Record<string, string>;
   readonly masqueradeProbability: number;
+  /** With affinity: the probability that a returning client reaches its first endpoint again; null without. */
+  readonly stickiness: number | null;
   readonly outcomes: readonly {
     readonly verdict: string;
     readonly endpoint: string | null;
@@ -36,6 +38,8 @@ export interface TraceJson {
     readonly masquerade: boolean;
     readonly decidedAt: { readonly table: string; readonly chain: string; readonly line: number | null } | null;
     readonly rejectWith: string | null;
+    /** In `returning`: where the client's first packet went (endpoint or verdict); null for first packets. */
+    readonly after: string | null;
   }[];
   readonly notes: readonly string[];
 }
@@ -64,6 +68,7 @@ export function traceJson(r: TraceResult): TraceJson {
     returning: r.returning === null ? null : traceJson(r.returning),
     exact: Object.fromEntries(r.distribution.map((d) => [d.endpoint, d.probability.toString()])),
     masqueradeProbability: r.masqueradeProbability.toNumber(),
+    stickiness: r.stickiness === null ? null : r.stickiness.toNumber(),
     outcomes: r.outcomes.map((o) => ({
       verdict: o.verdict,
       endpoint: o.endpoint,
@@ -72,6 +77,7 @@ export function traceJson(r: TraceResult): TraceJson {
       masquerade: o.masquerade,
       decidedAt: o.decidedAt,
       rejectWith: o.rejectWith,
+      after: o.after,
     })),
     notes: r.notes,
   };
@@ -137,7 +143,8 @@ function resultLines(r: TraceResult, indent: string): string[] {
     const what = o.endpoint === null ? o.verdict : `${o.verdict} → ${o.endpoint}`;
     const where = o.decidedAt === null ? '' : ` at ${o.decidedAt.table}/${o.decidedAt.chain}${o.decidedAt.line === null ? '' : ` line ${o.decidedAt.line}`}`;
     const masq = o.masquerade ? ', masqueraded' : '';
-    out.push(`${indent}  ${formatProbability(o.probability.toNumber()).padEnd(13)} ${what}${where}${masq}  (exactly ${o.probability.toString()})`);
+    const after = o.after === null ? '' : `after ${o.after}: `;
+    out.push(`${indent}  ${formatProbability(o.probability.toNumber()).padEnd(13)} ${after}${what}${where}${masq}  (exactly ${o.probability.toString()})`);
   }
   const m = r.masqueradeProbability.toNumber();
   out.push(`${indent}masquerade: ${m === 0 ? 'no' : m === 1 ? 'yes' : `with probability ${formatProbability(m)}`}`);
@@ -152,6 +159,12 @@ export function formatTrace(packet: TracePacket, r: TraceResult): string {
   if (r.returning !== null) {
     out.push('', 'a returning client (session affinity: the first packet\'s -m recent entry in place):');
     out.push(...formatPath(r.returning.path), ...resultLines(r.returning, '  '));
+    const sticky = r.stickiness?.toNumber() ?? 0;
+    out.push(
+      sticky === 1
+        ? '  sticky: a returning client always reaches the endpoint of its first packet'
+        : `  sticky: a returning client reaches the endpoint of its first packet with probability ${formatProbability(sticky)}`,
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -176,26 +189,54 @@ export interface ExplainJson {
     readonly chains: readonly string[];
   }[];
   readonly anomalies: Explanation['anomalies'];
+  /** What was assumed about the input (e.g. kube-proxy's jumps). */
+  readonly notes: readonly string[];
 }
 
-export function explainJson(e: Explanation): ExplainJson {
+export function explainJson(e: Explanation, notes: readonly string[] = []): ExplainJson {
   return {
     services: e.services.map((s) => ({
       ...s,
       endpoints: s.endpoints.map((ep) => ({ address: ep.address, probability: ep.probability.toNumber(), exact: ep.probability.toString() })),
     })),
     anomalies: e.anomalies,
+    notes,
   };
+}
+
+function serviceLabel(s: ExplainedService): string {
+  return `${s.name}${s.port === '' ? '' : `:${s.port}`}`;
+}
+
+function hostPort(ip: string | null, port: number | null): string {
+  return ip === null ? '-' : `${ip.includes(':') ? `[${ip}]` : ip}:${port ?? '?'}`;
+}
+
+/** One line per service port: the overview `explain` prints before the details. */
+export function explainTable(services: readonly ExplainedService[]): string[] {
+  const header = ['SERVICE', 'PROTO', 'CLUSTER-IP', 'NODE-PORTS', 'EXTERNAL/LB-IPS', 'ENDPOINTS', 'AFFINITY', 'POLICY int/ext'];
+  const rows = services.map((s) => [
+    serviceLabel(s),
+    s.protocol,
+    hostPort(s.clusterIP, s.servicePort),
+    s.nodePorts.length === 0 ? '-' : s.nodePorts.join(','),
+    [...s.externalIPs, ...s.loadBalancerIPs].join(',') || '-',
+    s.endpoints.length === 0 ? (s.withoutEndpoints ?? 'none') : String(s.endpoints.length),
+    s.affinity === null ? '-' : `ClientIP${s.affinity.timeoutSeconds === null ? '' : ` ${s.affinity.timeoutSeconds}s`}`,
+    `${s.internalTrafficPolicy}/${s.externalTrafficPolicy ?? '-'}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  return [line(header), ...rows.map(line)];
 }
 
 export function formatExplain(e: Explanation, notes: readonly string[]): string {
   const out: string[] = [];
   for (const n of notes) out.push(`note: ${n}`);
+  if (e.services.length > 0) out.push(...explainTable(e.services), '');
   for (const s of e.services) {
-    const head = `${s.name}${s.port === '' ? '' : `:${s.port}`} (${s.protocol})`;
-    out.push(head);
-    const addr = (ip: string | null, port: number | null): string => (ip === null ? '-' : `${ip.includes(':') ? `[${ip}]` : ip}:${port ?? '?'}`);
-    if (s.clusterIP !== null) out.push(`  cluster IP      ${addr(s.clusterIP, s.servicePort)}${s.internalTrafficPolicy === 'Local' ? '  (internalTrafficPolicy: Local)' : ''}`);
+    out.push(`${serviceLabel(s)} (${s.protocol})`);
+    if (s.clusterIP !== null) out.push(`  cluster IP      ${hostPort(s.clusterIP, s.servicePort)}${s.internalTrafficPolicy === 'Local' ? '  (internalTrafficPolicy: Local)' : ''}`);
     if (s.nodePorts.length > 0) out.push(`  node ports      ${s.nodePorts.join(', ')}`);
     if (s.externalIPs.length > 0) out.push(`  external IPs    ${s.externalIPs.join(', ')}`);
     if (s.loadBalancerIPs.length > 0) out.push(`  load balancer   ${s.loadBalancerIPs.join(', ')}`);

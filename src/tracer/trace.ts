@@ -15,6 +15,12 @@ export interface TraceOutcome {
   readonly probability: Rational;
   readonly decidedAt: TraceLeaf['decidedAt'];
   readonly rejectWith: string | null;
+  /**
+   * For a returning client: where its first packet went (the endpoint, or the verdict when it
+   * was not DNATed), so `after === endpoint` is "the client sticks to its endpoint". Null for
+   * first packets.
+   */
+  readonly after: string | null;
 }
 
 export interface TraceResult {
@@ -30,6 +36,16 @@ export interface TraceResult {
   readonly notes: readonly string[];
   /** A returning client (its first packet's `-m recent` state in place), or null without affinity. */
   readonly returning: TraceResult | null;
+  /**
+   * With affinity: the probability that a returning client reaches the endpoint its first
+   * packet reached (1 when every client sticks); null without affinity.
+   */
+  readonly stickiness: Rational | null;
+}
+
+interface TaggedLeaf {
+  readonly leaf: TraceLeaf;
+  readonly after: string | null;
 }
 
 const VERDICT_ORDER: readonly Verdict[] = ['DNAT', 'REJECT', 'DROP', 'ACCEPT', 'NO_SERVICE'];
@@ -38,10 +54,15 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function summarize(leaves: readonly TraceLeaf[], path: readonly PathStep[], notes: readonly string[], returning: TraceResult | null): TraceResult {
+function summarize(
+  leaves: readonly TaggedLeaf[],
+  path: readonly PathStep[],
+  notes: readonly string[],
+  returning: TraceResult | null,
+): TraceResult {
   const grouped = new Map<string, TraceOutcome>();
-  for (const leaf of leaves) {
-    const key = JSON.stringify([leaf.verdict, leaf.endpoint, leaf.masquerade, leaf.decidedAt, leaf.rejectWith]);
+  for (const { leaf, after } of leaves) {
+    const key = JSON.stringify([leaf.verdict, leaf.endpoint, leaf.masquerade, leaf.decidedAt, leaf.rejectWith, after]);
     const existing = grouped.get(key);
     grouped.set(key, {
       verdict: leaf.verdict,
@@ -50,10 +71,12 @@ function summarize(leaves: readonly TraceLeaf[], path: readonly PathStep[], note
       probability: existing === undefined ? leaf.probability : existing.probability.add(leaf.probability),
       decidedAt: leaf.decidedAt,
       rejectWith: leaf.rejectWith,
+      after,
     });
   }
   const outcomes = [...grouped.values()].sort(
     (a, b) =>
+      compareText(a.after ?? '', b.after ?? '') ||
       VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict) ||
       compareText(a.endpoint ?? '', b.endpoint ?? '') ||
       Number(a.masquerade) - Number(b.masquerade),
@@ -78,7 +101,28 @@ function summarize(leaves: readonly TraceLeaf[], path: readonly PathStep[], note
   const distribution = [...byEndpoint.entries()]
     .sort(([a], [b]) => compareText(a, b))
     .map(([endpoint, probability]) => ({ endpoint, probability }));
-  return { verdict, distribution, masquerade: !masquerade.isZero(), masqueradeProbability: masquerade, outcomes, path, notes, returning };
+  let stickiness: Rational | null = null;
+  if (returning !== null) {
+    let dnat = Rational.ZERO;
+    let stuck = Rational.ZERO;
+    for (const o of returning.outcomes) {
+      if (o.after === null || !byEndpoint.has(o.after)) continue;
+      dnat = dnat.add(o.probability);
+      if (o.verdict === 'DNAT' && o.endpoint === o.after) stuck = stuck.add(o.probability);
+    }
+    stickiness = dnat.isZero() ? Rational.ZERO : stuck.div(dnat);
+  }
+  return {
+    verdict,
+    distribution,
+    masquerade: !masquerade.isZero(),
+    masqueradeProbability: masquerade,
+    outcomes,
+    path,
+    notes,
+    returning,
+    stickiness,
+  };
 }
 
 /**
@@ -89,17 +133,23 @@ export function trace(program: IrProgram, packet: TracePacket, env: TraceEnviron
   const first = runTrace(program, packet, env);
   let returning: TraceResult | null = null;
   if (first.leaves.some((l) => l.affinity)) {
-    const leaves: TraceLeaf[] = [];
+    const leaves: TaggedLeaf[] = [];
     const path: PathStep[] = [];
     const notes = new Set<string>();
     for (const leaf of first.leaves) {
       const again = runTrace(program, packet, { ...env, recent: leaf.recent });
-      const scenario = `after a first packet to ${leaf.endpoint ?? leaf.verdict}`;
-      for (const l of again.leaves) leaves.push({ ...l, probability: l.probability.mul(leaf.probability) });
+      const after = leaf.endpoint ?? leaf.verdict;
+      const scenario = `after a first packet to ${after}`;
+      for (const l of again.leaves) leaves.push({ leaf: { ...l, probability: l.probability.mul(leaf.probability) }, after });
       for (const step of again.path) path.push({ ...step, probability: step.probability.mul(leaf.probability), scenario });
       for (const n of again.notes) notes.add(n);
     }
     returning = summarize(leaves, path, [...notes], null);
   }
-  return summarize(first.leaves, first.path, first.notes, returning);
+  return summarize(
+    first.leaves.map((leaf) => ({ leaf, after: null })),
+    first.path,
+    first.notes,
+    returning,
+  );
 }

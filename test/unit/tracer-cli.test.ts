@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { repoPath } from '../helpers/paths.js';
 
@@ -103,4 +105,169 @@ test('explain --json: services with name, clusterIP, endpoints; anomalies', () =
   assert.match(text.stdout, /ns5\/svc5:p80 \(tcp\)\n {2}cluster IP {6}172\.30\.0\.45:80/);
   assert.match(text.stdout, /affinity {8}ClientIP, 10800s/);
   assert.match(text.stdout, /no-endpoints: filter\/KUBE-SERVICES: ns6\/svc6:p80 \(tcp\) has no endpoints/);
+});
+
+test('bare rule lines (the article\'s `iptables-save | grep nginx`): read as the nat table, said in a note, lines kept', () => {
+  const lines = repoPath('test/fixtures/dumps/article-2018.lines.txt');
+  const r = kproxy(['trace', '--rules', lines, ...PACKET, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as TraceOut & { notes: string[] };
+  assert.deepEqual(Object.keys(out.distribution), ['172.18.0.5:80', '172.18.0.6:80', '172.18.0.7:80']);
+  assert.ok(out.notes.some((n) => n.includes('no "*table" line') && n.includes('nat table')), out.notes.join('\n'));
+  const svcRule = out.path.find((s) => s.matched && s.chain === 'KUBE-SVC-4N57TFCL4MD7ZTDA');
+  assert.equal(svcRule?.line, 8, 'line numbers are those of the input file');
+  const explained = kproxy(['explain', lines, '--json']);
+  const e = JSON.parse(explained.stdout) as { services: { name: string; clusterIP: string }[]; notes: string[] };
+  assert.deepEqual(e.services.map((s) => [s.name, s.clusterIP]), [['default/nginx', '172.18.255.127']]);
+  assert.ok(e.notes.some((n) => n.includes('nat table')));
+  const bad = kproxy(['explain', '-'], '-A KUBE-SERVICES -j\n-A X "unterminated\n');
+  assert.match(bad.stderr, /stdin:2: .*\[E_PARSE\]/, 'errors name the input line');
+});
+
+test('trace --ipset FILE: -m set rules look the packet up in `ipset save` output', () => {
+  const dump = [
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    '-A FORWARD -m set --match-set blocked src -j DROP',
+    'COMMIT',
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    '-A PREROUTING -d 172.18.255.127/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 172.18.0.5:80',
+    'COMMIT',
+    '',
+  ].join('\n');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kproxy-ipset-'));
+  try {
+    const rules = path.join(dir, 'rules.txt');
+    const sets = path.join(dir, 'sets.txt');
+    fs.writeFileSync(rules, dump);
+    fs.writeFileSync(sets, 'create blocked hash:net family inet hashsize 1024 maxelem 65536\nadd blocked 172.18.0.0/28\n');
+    const blocked = JSON.parse(kproxy(['trace', '--rules', rules, '--ipset', sets, ...PACKET, '--json']).stdout) as TraceOut;
+    assert.deepEqual([blocked.verdict, blocked.distribution], ['DROP', {}], '172.18.0.9 is in 172.18.0.0/28');
+    const other = ['--src', '172.18.0.20', ...PACKET.slice(2)];
+    const passed = JSON.parse(kproxy(['trace', '--rules', rules, '--ipset', sets, ...other, '--json']).stdout) as TraceOut;
+    assert.deepEqual([passed.verdict, passed.distribution], ['DNAT', { '172.18.0.5:80': 1 }]);
+    const missing = kproxy(['trace', '--rules', rules, ...PACKET]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /ipset blocked is not known: give its contents with --ipset FILE.*\[E_TRACE\]/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('trace: IPv6 endpoints are [ip]:port keys; --node-ip is checked; without it a note says what is LOCAL', () => {
+  const dump = [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':KUBE-SERVICES - [0:0]',
+    ':KUBE-NODEPORTS - [0:0]',
+    '-A PREROUTING -j KUBE-SERVICES',
+    '-A KUBE-SERVICES -d fd00:10:96::10/128 -p tcp -m tcp --dport 80 -j DNAT --to-destination [fd00:10:244::5]:8080',
+    '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+    '-A KUBE-NODEPORTS -p tcp -m tcp --dport 30080 -j DNAT --to-destination [fd00:10:244::6]:8080',
+    'COMMIT',
+    '',
+  ].join('\n');
+  const v6 = ['--src', 'fd00:10:244::9', '--proto', 'tcp', '--from', 'pod', '--json'];
+  const cluster = JSON.parse(kproxy(['trace', '--rules', '-', '--dst', '[fd00:10:96::10]:80', ...v6], dump).stdout) as TraceOut & { notes: string[] };
+  assert.deepEqual(cluster.distribution, { '[fd00:10:244::5]:8080': 1 });
+  assert.ok(cluster.notes.some((n) => n.startsWith('no --node-ip given')));
+  const nodePort = JSON.parse(kproxy(['trace', '--rules', '-', '--dst', '[fd00::2]:30080', '--node-ip', 'fd00::2', ...v6], dump).stdout) as TraceOut & { notes: string[] };
+  assert.deepEqual(nodePort.distribution, { '[fd00:10:244::6]:8080': 1 });
+  assert.ok(!nodePort.notes.some((n) => n.startsWith('no --node-ip given')));
+  const notLocal = JSON.parse(kproxy(['trace', '--rules', '-', '--dst', '[fd00::2]:30080', ...v6], dump).stdout) as TraceOut;
+  assert.deepEqual([notLocal.verdict, notLocal.distribution], ['NO_SERVICE', {}]);
+  const bad = kproxy(['trace', '--rules', '-', '--dst', '[fd00::2]:30080', '--node-ip', 'node-1', ...v6], dump);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--node-ip: not an IP address: "node-1" \[E_USAGE\]/);
+});
+
+test('trace -f with a proxy mode whose rules are not traced says why', () => {
+  const manifests = repoPath('examples/article-nginx-endpoints.yaml');
+  for (const [mode, why] of [['userspace', /picks endpoints in its own process/], ['nftables', /only iptables rules are traced so far/]] as const) {
+    const r = kproxy(['trace', '-f', manifests, '--hostname-override', 'node-1', '--proxy-mode', mode, ...PACKET]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, new RegExp(`trace -f with --proxy-mode ${mode}: .*\\[E_UNSUPPORTED\\]`));
+    assert.match(r.stderr, why);
+  }
+});
+
+test('trace text: a sticky service says so, with each returning outcome after its first endpoint', () => {
+  const r = kproxy(['trace', '--rules', repoPath('test/fixtures/dumps/sandbox-one-node.save.txt'), '--src', '198.51.100.1', '--dst', '198.51.100.2:30003', '--proto', 'tcp', '--from', 'external', '--node-ip', '198.51.100.2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /after 172\.18\.0\.6:8080: DNAT → 172\.18\.0\.6:8080, masqueraded/);
+  assert.match(r.stdout, /sticky: a returning client always reaches the endpoint of its first packet/);
+  const json = JSON.parse(kproxy(['trace', '--rules', repoPath('test/fixtures/dumps/sandbox-one-node.save.txt'), '--src', '198.51.100.1', '--dst', '198.51.100.2:30003', '--proto', 'tcp', '--from', 'external', '--node-ip', '198.51.100.2', '--json']).stdout) as { stickiness: number; returning: { outcomes: { after: string }[] } };
+  assert.equal(json.stickiness, 1);
+  assert.ok(json.returning.outcomes.every((o) => typeof o.after === 'string'));
+});
+
+test('explain prints a table of the services before the details', () => {
+  const r = kproxy(['explain', repoPath('test/fixtures/dumps/sandbox-one-node.save.txt')]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0] ?? '', /^SERVICE +PROTO +CLUSTER-IP +NODE-PORTS +EXTERNAL\/LB-IPS +ENDPOINTS +AFFINITY +POLICY int\/ext$/);
+  assert.ok(lines.some((l) => /^default\/web-sticky +tcp +172\.18\.255\.17:80 +30003 +- +3 +ClientIP 1s +Cluster\/Cluster$/.test(l)));
+  assert.ok(lines.some((l) => /^default\/nothing +tcp +172\.18\.255\.10:80 +- +- +REJECT /.test(l)));
+});
+
+test('help: every option of trace, explain, diff and graph is described, and the input formats are explained', () => {
+  for (const command of ['trace', 'explain', 'diff', 'graph']) {
+    const r = kproxy([command, '--help']);
+    assert.equal(r.status, 0, r.stderr);
+    const options = r.stdout.slice(r.stdout.indexOf('Options:'));
+    for (const line of options.split('\n').slice(1)) {
+      if (!line.startsWith('  -')) continue;
+      assert.match(line, /^ {2}-\S.*\S {2,}\S/, `${command}: an option without a description: ${line}`);
+    }
+    assert.match(r.stdout, /Rules \(DUMP\): the output of iptables-save/, `${command} explains what a dump may be`);
+  }
+  const trace = kproxy(['trace', '--help']).stdout;
+  assert.match(trace, /--node-ip <ip> +an address of the node \(repeatable\): with --rules, the addresses addrtype LOCAL matches/);
+  assert.match(trace, /Manifests \(-f PATH\)/);
+});
+
+test('explain -f names the services of a dump without comments by their chain hashes, IPv6-only services too', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kproxy-names-'));
+  try {
+    const manifests = path.join(dir, 'web6.yaml');
+    fs.writeFileSync(
+      manifests,
+      [
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata: {name: web6, namespace: default}',
+        'spec:',
+        '  ipFamilies: [IPv6]',
+        '  clusterIP: fd00:10:96::10',
+        '  clusterIPs: [fd00:10:96::10]',
+        '  ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]',
+        '---',
+        'apiVersion: discovery.k8s.io/v1',
+        'kind: EndpointSlice',
+        'metadata: {name: web6-a, namespace: default, labels: {kubernetes.io/service-name: web6}}',
+        'addressType: IPv6',
+        'ports: [{name: http, port: 8080, protocol: TCP}]',
+        'endpoints: [{addresses: ["fd00:10:244::5"], conditions: {ready: true}, nodeName: node-1}]',
+        '',
+      ].join('\n'),
+    );
+    const rendered = kproxy(['rules', '-f', manifests, '--ip-family', 'ipv6', '--hostname-override', 'node-1']);
+    assert.equal(rendered.status, 0, rendered.stderr);
+    const bare = rendered.stdout.replace(/ -m comment --comment ("[^"]*"|\S+)/g, '');
+    assert.ok(!bare.includes('--comment'));
+    const unnamed = JSON.parse(kproxy(['explain', '-', '--json'], bare).stdout) as { services: unknown[] };
+    assert.deepEqual(unnamed.services, []);
+    const named = kproxy(['explain', '-', '-f', manifests, '--hostname-override', 'node-1', '--json'], bare);
+    assert.equal(named.status, 0, named.stderr);
+    const out = JSON.parse(named.stdout) as { services: { name: string; port: string; clusterIP: string; endpoints: { address: string }[] }[] };
+    assert.deepEqual(
+      out.services.map((s) => [s.name, s.port, s.clusterIP, s.endpoints.map((e) => e.address)]),
+      [['default/web6', 'http', 'fd00:10:96::10', ['[fd00:10:244::5]:8080']]],
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

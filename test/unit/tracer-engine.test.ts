@@ -276,3 +276,38 @@ test('unknown matches and targets: an error naming the rule and line only when t
 test('a jump loop is reported, not followed forever', () => {
   assert.match(traceError(() => run({ nat: ['-A PREROUTING -j C-A', '-A C-A -j C-B', '-A C-B -j C-A'] })), /nested jumps/);
 });
+
+test('returning client: each outcome says where the first packet went; stickiness is P(same endpoint again)', () => {
+  const sticky = run({
+    nat: [
+      '-A PREROUTING -m recent --rcheck --seconds 60 --name A -j C-A',
+      '-A PREROUTING -m recent --rcheck --seconds 60 --name B -j C-B',
+      '-A PREROUTING -m statistic --mode random --probability 0.25 -j C-A',
+      '-A PREROUTING -j C-B',
+      '-A C-A -m recent --set --name A -j DNAT --to-destination 10.1.0.1:80',
+      '-A C-B -m recent --set --name B -j DNAT --to-destination 10.1.0.2:80',
+    ],
+  });
+  assert.ok(sticky.returning);
+  assert.deepEqual(sticky.outcomes.map((o) => o.after), [null, null]);
+  assert.deepEqual(
+    sticky.returning.outcomes.map((o) => [o.after, o.endpoint, o.probability.toString()]),
+    [
+      ['10.1.0.1:80', '10.1.0.1:80', '1/4'],
+      ['10.1.0.2:80', '10.1.0.2:80', '3/4'],
+    ],
+  );
+  assert.equal(sticky.stickiness?.toString(), '1');
+  // affinity only to A: clients that went to A are sent to 10.1.0.9, the others spread again
+  const partial = run({
+    nat: [
+      '-A PREROUTING -m recent --rcheck --name AFF -j DNAT --to-destination 10.1.0.9:80',
+      '-A PREROUTING -m statistic --mode random --probability 0.5 -j C-A',
+      '-A PREROUTING -j C-B',
+      '-A C-A -m recent --set --name AFF -j DNAT --to-destination 10.1.0.1:80',
+      '-A C-B -j DNAT --to-destination 10.1.0.2:80',
+    ],
+  });
+  assert.equal(partial.stickiness?.toString(), '1/4', 'only a client first sent to B comes back to B, half the time');
+  assert.equal(run({ nat: [`-A PREROUTING ${DNAT_A}`] }).stickiness, null);
+});

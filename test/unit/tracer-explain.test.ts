@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { repoPath } from '../helpers/paths.js';
 import { parseIptables } from '../../src/dataplanes/iptables/parse.js';
 import { lowerIptables } from '../../src/tracer/lower-iptables.js';
-import { explainProgram, splitServicePortName, type ExplainedService, type Explanation } from '../../src/tracer/explain.js';
+import { explainProgram, probeSource, splitServicePortName, type ExplainedService, type Explanation } from '../../src/tracer/explain.js';
 import { Rational } from '../../src/tracer/rational.js';
 
 function explainText(text: string): Explanation {
@@ -116,4 +116,63 @@ test('without comments, services are named by the chain hashes of given manifest
   const named = explainProgram(lowerIptables(parseIptables(text)), new Map([['KUBE-SVC-X', { name: 'default/kubernetes', port: 'https' }]]));
   const s = service(named, 'default/kubernetes');
   assert.deepEqual([s.port, s.clusterIP, s.servicePort, s.endpoints.map((x) => x.address)], ['https', '10.96.0.1', 443, ['10.0.0.1:6443']]);
+});
+
+test('anomalies: chains only unreachable chains jump to are unreachable too; kubelet\'s utility chains are not reported', () => {
+  const e = explainText(
+    [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':KUBE-SERVICES - [0:0]',
+      ':KUBE-MARK-DROP - [0:0]',
+      ':KUBE-KUBELET-CANARY - [0:0]',
+      ':KUBE-SVC-LOST - [0:0]',
+      ':KUBE-SEP-LOST - [0:0]',
+      ':HELPER - [0:0]',
+      '-A PREROUTING -j KUBE-SERVICES',
+      '-A KUBE-SVC-LOST -j KUBE-SEP-LOST',
+      '-A KUBE-SVC-LOST -j HELPER',
+      '-A KUBE-SEP-LOST -p tcp -j DNAT --to-destination 10.0.0.3:80',
+      '-A HELPER -j RETURN',
+      'COMMIT',
+      '',
+    ].join('\n'),
+  );
+  const found = e.anomalies.map((a) => `${a.kind} ${a.chain}: ${a.message}`);
+  assert.deepEqual(found, [
+    'orphan-endpoint-chain KUBE-SEP-LOST: endpoint chain KUBE-SEP-LOST is used by no reachable service (only KUBE-SVC-LOST, which no packet reaches, jumps to it)',
+    'unreachable-chain HELPER: no packet reaches HELPER (only KUBE-SVC-LOST, which no packet reaches, jumps to it)',
+    'unreachable-chain KUBE-SVC-LOST: nothing jumps to KUBE-SVC-LOST',
+  ]);
+});
+
+test('anomalies: a rule is shadowed by an earlier final rule with weaker conditions (wider CIDR or ports, fewer matches)', () => {
+  const e = explainText(
+    [
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      '-A INPUT -s 10.0.0.0/8 -p tcp -j DROP',
+      '-A INPUT -s 10.1.0.0/16 -p tcp -m tcp --dport 80 -j ACCEPT',
+      '-A INPUT -s 10.1.0.0/16 -p udp -j ACCEPT',
+      '-A INPUT -p udp -m multiport --dports 50:60 -j REJECT',
+      '-A INPUT -p udp -m udp --dport 53 -j ACCEPT',
+      '-A INPUT -p udp -m udp --dport 70 -j ACCEPT',
+      '-A INPUT ! -s 192.168.0.0/16 -p sctp -j DROP',
+      '-A INPUT ! -s 192.168.1.0/24 -p sctp -j DROP',
+      'COMMIT',
+      '',
+    ].join('\n'),
+  );
+  const found = e.anomalies.map((a) => `${a.kind} ${a.line ?? ''}: ${a.message}`);
+  assert.deepEqual(found, [
+    'shadowed-rule 4: never reached: every packet it matches already left at line 3',
+    'shadowed-rule 7: never reached: every packet it matches already left at line 6',
+  ]);
+});
+
+test('source ranges are CIDRs as in the Service spec; traced sources follow the destination\'s family', () => {
+  const e = explainFile('test/fixtures/dumps/sandbox-one-node.save.txt');
+  assert.deepEqual(service(e, 'default/web-lb-ranges').sourceRanges, ['198.51.100.1/32']);
+  assert.equal(probeSource('203.0.113.10'), '198.18.0.1');
+  assert.equal(probeSource('fd00:10:96::10'), '2001:2::1');
 });

@@ -99,7 +99,11 @@ test('graph --out FILE.html renders in headless Chromium', async (t) => {
     assert.ok(nodeTitles.includes('10.180.0.3:80'), 'a node for the endpoint');
     const labels = await page.locator('text.edge-label').allTextContents();
     const edges = graph.sections.flatMap((sec) => sec.edges);
-    assert.deepEqual(graph.sections.map((sec) => sec.title.replace(/^ns5\/svc5:p80 \(tcp\) /, '')), ['cluster IP 172.30.0.45:80', 'load balancer IP 5.6.7.8:80', 'node port 3002']);
+    const sticky = ' — ClientIP affinity: first connections shown; a returning client keeps its endpoint';
+    assert.deepEqual(
+      graph.sections.map((sec) => sec.title.replace(/^ns5\/svc5:p80 \(tcp\) /, '')),
+      ['cluster IP 172.30.0.45:80', 'load balancer IP 5.6.7.8:80', 'node port 3002'].map((t) => `${t}${sticky}`),
+    );
     for (const e of edges) assert.ok(labels.includes(formatProbability(e.probability.toNumber())), `a label ${e.label}`);
     assert.equal(labels.length, edges.length);
     // every section reaches the endpoint with probability 1 (an allowed source for the load balancer)
@@ -111,6 +115,62 @@ test('graph --out FILE.html renders in headless Chromium', async (t) => {
     // not blank: the screenshot, drawn into a canvas, has many non-white pixels of several colours
     const png = await page.screenshot({ fullPage: true });
     const stats = await page.evaluate<{ ink: number; colours: number; total: number }>(PIXEL_STATS.replace('B64', png.toString('base64')));
+    assert.ok(stats.ink / stats.total > 0.01, `ink ${stats.ink}/${stats.total}`);
+    assert.ok(stats.colours >= 4, `colours ${stats.colours}`);
+  } finally {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('graph --out FILE.svg: the SVG alone loads in headless Chromium with every chain and probability of a sandbox dump', async (t) => {
+  if (!fs.existsSync(CHROMIUM)) {
+    if (process.env.KPROXY_E2E === 'required') assert.fail(`${CHROMIUM} is missing (Debian package chromium)`);
+    t.skip(`${CHROMIUM} is missing`);
+    return;
+  }
+  const dumpPath = repoPath('test/fixtures/dumps/sandbox-one-node.save.txt');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kproxy-graph-'));
+  const out = path.join(dir, 'web-lb-ranges.svg');
+  const browser = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1600, height: 900 },
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  try {
+    const r = spawnSync(process.execPath, [MAIN, 'graph', dumpPath, '--service', 'default/web-lb-ranges', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(fs.readFileSync(out, 'utf8'), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    const program = lowerIptables(parseIptables(fs.readFileSync(dumpPath, 'utf8')));
+    const explanation = explainProgram(program);
+    const svc = explanation.services.find((s) => s.name === 'default/web-lb-ranges');
+    assert.ok(svc);
+    const graph = buildServiceGraph(program, explanation, [svc]);
+    // cluster IP, load-balancer IP and node port: three entry points, each spread over three pods
+    assert.equal(graph.sections.length, 3);
+    // the cluster IP is pictured for a pod's traffic (not masqueraded), the others for outside traffic (masqueraded)
+    const masq = graph.sections.map((sec) => sec.nodes.some((n) => n.label === 'KUBE-MARK-MASQ'));
+    assert.deepEqual(masq, [false, true, true], graph.sections.map((sec) => sec.title).join(' | '));
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(pathToFileURL(out).href);
+    assert.deepEqual(errors, []);
+    const nodeTitles = await page.locator('g.node title').allTextContents();
+    for (const chain of svc.chains) assert.ok(nodeTitles.includes(chain), `a node for ${chain}`);
+    for (const ep of ['172.18.0.5:8080', '172.18.0.6:8080', '172.18.0.7:8080']) assert.ok(nodeTitles.includes(ep), `a node for ${ep}`);
+    const labels = await page.locator('text.edge-label').allTextContents();
+    const edges = graph.sections.flatMap((sec) => sec.edges);
+    assert.equal(labels.length, edges.length);
+    for (const p of ['1', '0.33333333349', '0.33333333326']) assert.ok(labels.includes(p), `a label ${p}`);
+    // a full-page screenshot needs an HTML document: the viewport of the SVG, measured in a blank HTML page
+    const png = await page.screenshot();
+    const blank = await browser.newPage();
+    const stats = await blank.evaluate<{ ink: number; colours: number; total: number }>(PIXEL_STATS.replace('B64', png.toString('base64')));
     assert.ok(stats.ink / stats.total > 0.01, `ink ${stats.ink}/${stats.total}`);
     assert.ok(stats.colours >= 4, `colours ${stats.colours}`);
   } finally {

@@ -7,51 +7,56 @@ import type { Command } from 'commander';
 import type { DesiredState } from '../../core/desired/types.js';
 import { servicePortChainNames } from '../../dataplanes/iptables/names.js';
 import { explainProgram, type ChainNameIndex } from '../../tracer/explain.js';
-import { lowerIptables } from '../../tracer/lower-iptables.js';
 import { explainJson, formatExplain } from '../../tracer/report.js';
 import type { RulesFlagValues } from './rules.js';
-import { addManifestOptions, readDump, renderManifests } from './trace.js';
+import { addManifestOptions, describeOption, DUMP_HELP, manifestStates, readDumpProgram } from './trace.js';
 
 interface ExplainFlagValues extends RulesFlagValues {
   readonly json?: boolean;
 }
 
-/** Chain names of every service port of the manifests, in the current and the 1.18 format. */
-export function chainNameIndex(state: DesiredState): ChainNameIndex {
+/** Chain names of every service port of the manifests' states, in the current and the 1.18 format. */
+export function chainNameIndex(states: readonly DesiredState[]): ChainNameIndex {
   const index = new Map<string, { name: string; port: string }>();
-  for (const sp of state.servicePorts) {
-    const key = sp.info.key;
-    const value = { name: `${key.namespace}/${key.name}`, port: key.portName };
-    for (const format of ['current', 'legacy'] as const) {
-      const n = servicePortChainNames(key, format);
-      for (const chain of [n.svc, n.svl, n.ext, n.fw, n.xlb]) index.set(chain, value);
+  for (const state of states) {
+    for (const sp of state.servicePorts) {
+      const key = sp.info.key;
+      const value = { name: `${key.namespace}/${key.name}`, port: key.portName };
+      for (const format of ['current', 'legacy'] as const) {
+        const n = servicePortChainNames(key, format);
+        for (const chain of [n.svc, n.svl, n.ext, n.fw, n.xlb]) index.set(chain, value);
+      }
     }
   }
   return index;
 }
 
 async function runExplain(dump: string, opts: ExplainFlagValues): Promise<void> {
-  const ruleset = await readDump(dump);
-  const program = lowerIptables(ruleset);
+  const program = await readDumpProgram(dump);
   const files = opts.filename ?? [];
-  const names: ChainNameIndex = files.length === 0 ? new Map() : chainNameIndex((await renderManifests(opts, 'IPv4')).state);
+  const names: ChainNameIndex = files.length === 0 ? new Map() : chainNameIndex(await manifestStates(opts, 'explain'));
   const explanation = explainProgram(program, names);
-  if (opts.json === true) process.stdout.write(`${JSON.stringify(explainJson(explanation), null, 2)}\n`);
+  if (opts.json === true) process.stdout.write(`${JSON.stringify(explainJson(explanation, program.notes), null, 2)}\n`);
   else process.stdout.write(formatExplain(explanation, program.notes));
 }
 
 export function registerExplainCommand(program: Command): void {
   const cmd = program
     .command('explain')
-    .argument('<dump>', 'iptables-save output or iptables-restore input (- for stdin)')
+    .argument('<dump>', 'the node\'s rules: iptables-save output, iptables-restore input or bare rule lines (- for stdin)')
     .description(
-      'Explain a node\'s rules: every service (named from kube-proxy\'s comments, or by chain hashes of -f manifests), ' +
-        'its cluster IP, node ports, external and load-balancer IPs, source ranges, affinity, traffic policies and endpoints ' +
+      'Explain a node\'s rules: a table of every service (named from kube-proxy\'s comments, or by chain hashes of -f manifests) ' +
+        'with its cluster IP, node ports, external and load-balancer IPs, source ranges, affinity, traffic policies and endpoints ' +
         'with their exact probabilities; then anomalies (services without endpoints, unreachable, stale or orphaned chains, ' +
-        'jumps to missing chains, shadowed rules).',
+        'jumps to missing chains, shadowed rules, chains the tracer cannot follow).',
     )
-    .option('--json', 'print only JSON on stdout');
+    .option('--json', 'print only JSON on stdout: {services: [...], anomalies: [...], notes: [...]}');
   addManifestOptions(cmd);
+  describeOption(cmd, '-f', 'manifests (YAML/JSON file, folder, or -; repeatable): name the services of a dump without comments by their chain hashes');
+  cmd.addHelpText(
+    'after',
+    `${DUMP_HELP}\n\nWith -f, the proxy flags (--hostname-override, --cluster-cidr, ...) are read as for \`kproxy rules\`;\nonly the services' names and ports are used, to recognise their chains.\n`,
+  );
   cmd.action(async (dump: string, opts: ExplainFlagValues) => {
     await runExplain(dump, opts);
   });

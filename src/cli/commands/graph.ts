@@ -7,8 +7,7 @@ import type { Command } from 'commander';
 import { KproxyError } from '../../core/errors.js';
 import { explainProgram } from '../../tracer/explain.js';
 import { buildServiceGraph, renderHtml, renderSvg } from '../../tracer/graph.js';
-import { lowerIptables } from '../../tracer/lower-iptables.js';
-import { readDump } from './trace.js';
+import { DUMP_HELP, readDumpProgram } from './trace.js';
 
 interface GraphFlagValues {
   readonly service?: string;
@@ -18,7 +17,7 @@ interface GraphFlagValues {
 async function runGraph(dump: string, opts: GraphFlagValues): Promise<void> {
   const out = opts.out;
   if (out === undefined || !/\.(html?|svg)$/i.test(out)) throw new KproxyError('E_USAGE', 'graph: give --out FILE.html or --out FILE.svg');
-  const program = lowerIptables(await readDump(dump));
+  const program = await readDumpProgram(dump);
   const explanation = explainProgram(program);
   const wanted = opts.service;
   const selected = wanted === undefined ? [] : explanation.services.filter((s) => s.name === wanted || `${s.name}:${s.port}` === wanted);
@@ -27,6 +26,7 @@ async function runGraph(dump: string, opts: GraphFlagValues): Promise<void> {
     throw new KproxyError('E_INPUT', `graph: no service ${wanted} in ${dump} (found: ${known.join(', ') || 'none'})`);
   }
   if (explanation.services.length === 0) throw new KproxyError('E_INPUT', `graph: no kube-proxy service found in ${dump}`);
+  for (const note of program.notes) process.stderr.write(`kproxy: note: ${note}\n`);
   const graph = buildServiceGraph(program, explanation, selected);
   await writeFile(out, /\.svg$/i.test(out) ? renderSvg(graph) : renderHtml(graph));
   process.stderr.write(`kproxy: wrote ${out} (${graph.sections.length} entry point(s))\n`);
@@ -35,10 +35,15 @@ async function runGraph(dump: string, opts: GraphFlagValues): Promise<void> {
 export function registerGraphCommand(program: Command): void {
   program
     .command('graph')
-    .argument('<dump>', 'iptables-save output or iptables-restore input (- for stdin)')
-    .description('Draw the chains a service\'s traffic walks (all services without --service), edges labelled with exact probabilities, as SVG or HTML.')
-    .option('--service <ns/name>', 'only this service (ns/name or ns/name:port)')
-    .option('--out <file>', 'where to write: FILE.html or FILE.svg')
+    .argument('<dump>', 'the node\'s rules: iptables-save output, iptables-restore input or bare rule lines (- for stdin)')
+    .description(
+      'Draw the chains a service\'s traffic walks from each of its entry points (cluster IP, node ports, external and ' +
+        'load-balancer IPs) to its endpoints, edges labelled with exact probabilities (the kernel\'s rounding), as a ' +
+        'self-contained SVG or an HTML page around it. All services without --service.',
+    )
+    .option('--service <ns/name>', 'only this service (ns/name, or ns/name:port for one port)')
+    .option('--out <file>', 'where to write (required): FILE.svg, or FILE.html for a page with a legend')
+    .addHelpText('after', `${DUMP_HELP}\n`)
     .action(async (dump: string, opts: GraphFlagValues) => {
       await runGraph(dump, opts);
     });

@@ -16,7 +16,13 @@ import { installedJumpText } from '../../dataplanes/iptables/jumps-text.js';
 import type { Ruleset } from '../../dataplanes/iptables/model.js';
 import { renderIptablesFormat } from '../../dataplanes/iptables/render.js';
 import { serializeRuleset } from '../../dataplanes/iptables/serialize.js';
+import { userspaceJumpText } from '../../dataplanes/userspace/jumps.js';
+import { offlineUserspaceText } from '../../dataplanes/userspace/offline.js';
+import { parsePortRange } from '../../dataplanes/userspace/ports.js';
+import type { ConnectionOptions } from '../../runtime/kube/kubeconfig.js';
+import { loadApiObjects } from '../../runtime/kube/snapshot.js';
 import { loadClusterObjects } from '../../runtime/sources/files.js';
+import { addConnectionOptions, type ConnectionFlagValues } from '../options/operational.js';
 import { loadKubeProxyConfiguration } from '../options/kube-proxy-config.js';
 import {
   addProxyOptions,
@@ -26,7 +32,7 @@ import {
 } from '../options/proxy-options.js';
 
 /** What commander collects for `rules`. */
-export interface RulesFlagValues extends ProxyFlagValues {
+export interface RulesFlagValues extends ProxyFlagValues, ConnectionFlagValues {
   readonly filename?: readonly string[];
   readonly ipFamily?: string;
   readonly showJumps?: boolean;
@@ -37,6 +43,8 @@ export interface RulesFlagValues extends ProxyFlagValues {
 
 export interface RulesRequest {
   readonly files: readonly string[];
+  /** --kubeconfig / --master: list the objects from the API once instead of reading files. */
+  readonly connection?: ConnectionOptions;
   readonly family: IPFamily;
   readonly format: RuleFormat;
   readonly showJumps: boolean;
@@ -49,7 +57,7 @@ function collect(value: string, previous: readonly string[] | undefined): string
 }
 
 export function addRulesOptions(cmd: Command): Command {
-  addProxyOptions(cmd);
+  addConnectionOptions(addProxyOptions(cmd));
   return cmd
     .option('-f, --filename <path>', 'Kubernetes objects: a YAML/JSON file, a folder (read recursively) or - for stdin (repeatable)', collect)
     .addOption(new Option('--ip-family <family>', 'which family to render').choices(['ipv4', 'ipv6']).default('ipv4'))
@@ -99,13 +107,18 @@ export function parseRulesFlags(args: readonly string[]): RulesFlagValues {
 export function rulesRequestFromOptions(opts: RulesFlagValues): RulesRequest {
   const configFile = opts.config === undefined ? undefined : loadKubeProxyConfiguration(opts.config);
   const proxy = proxyConfigFromOptions(opts, configFile);
-  if (proxy.config.mode !== 'iptables') {
-    throw new KproxyError('E_UNSUPPORTED', `rules --proxy-mode ${proxy.config.mode}: not available yet (iptables only)`);
+  if (proxy.config.mode !== 'iptables' && proxy.config.mode !== 'userspace') {
+    throw new KproxyError('E_UNSUPPORTED', `rules --proxy-mode ${proxy.config.mode}: not available yet (iptables and userspace only)`);
   }
   const files = opts.filename ?? [];
-  if (files.length === 0) throw new KproxyError('E_USAGE', 'rules: give the objects with -f PATH (a file, a folder or -)');
+  const fromApi = opts.kubeconfig !== undefined || opts.master !== undefined;
+  if (fromApi && files.length > 0) throw new KproxyError('E_USAGE', 'rules: -f PATH and --kubeconfig/--master exclude each other');
+  if (files.length === 0 && !fromApi) {
+    throw new KproxyError('E_USAGE', 'rules: give the objects with -f PATH (a file, a folder or -), or a cluster with --kubeconfig PATH');
+  }
   return {
     files,
+    ...(fromApi ? { connection: { kubeconfig: opts.kubeconfig ?? '', master: opts.master ?? '' } } : {}),
     family: familyOf(opts.ipFamily),
     format: formatOf(opts.format),
     showJumps: opts.showJumps === true,
@@ -131,6 +144,18 @@ export function renderRulesFor(objects: ClusterObjects, request: RulesRequest, s
   return renderIptablesFormat({ state, scope: FULL_SYNC, host }, request.format);
 }
 
+/** `rules --proxy-mode userspace`: the listener plan (as comments) and the portal rules, or the jumps. */
+export function userspaceRulesText(objects: ClusterObjects, request: RulesRequest, sink: DiagnosticSink): string {
+  const tool = request.family === 'IPv6' ? 'ip6tables' : 'iptables';
+  if (request.showJumps) return userspaceJumpText(tool);
+  const config = request.proxy.config;
+  const parsed = parsePortRange(config.proxyPortRange);
+  if ('error' in parsed) throw new KproxyError('E_USAGE', `--proxy-port-range: ${parsed.error}`);
+  const state = buildDesiredState(objects, config, request.family, sink);
+  const listenIP = request.family === 'IPv6' ? '::' : '0.0.0.0';
+  return offlineUserspaceText(state, { range: parsed.range, host: { listenIP, hostIP: state.nodeIPs[0] ?? '' } });
+}
+
 /** The text `rules` prints on stdout. */
 export function rulesOutput(ruleset: Ruleset, request: RulesRequest): string {
   if (!request.showJumps) return serializeRuleset(ruleset);
@@ -141,8 +166,21 @@ async function runRules(opts: RulesFlagValues): Promise<void> {
   const request = rulesRequestFromOptions(opts);
   for (const w of request.proxy.warnings) process.stderr.write(`kproxy: warning: ${w}\n`);
   const sink = new DiagnosticSink();
-  const objects = await loadClusterObjects(request.files, sink);
+  const config = request.proxy.config;
+  const objects =
+    request.connection === undefined
+      ? await loadClusterObjects(request.files, sink)
+      : await loadApiObjects(request.connection, config.nodeName, config.serviceProxyName, sink);
   noteFilteredObjects(objects, request.proxy.config.serviceProxyName, sink);
+  if (request.proxy.config.mode === 'userspace') {
+    try {
+      process.stdout.write(userspaceRulesText(objects, request, sink));
+    } finally {
+      for (const d of sink.all) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    }
+    process.exitCode = sink.hasErrors ? 1 : 0;
+    return;
+  }
   let ruleset: Ruleset;
   try {
     ruleset = renderRulesFor(objects, request, sink);

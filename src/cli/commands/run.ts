@@ -1,27 +1,33 @@
 /**
- * `kproxy run`: the proxy daemon. Watches the manifest files and keeps the kernel of the
- * network namespace it runs in in sync (iptables mode), with kube-proxy's health and metrics
- * servers. `--netns NAME` re-executes it inside that namespace.
+ * `kproxy run`: the proxy daemon. Watches the Kubernetes API (or manifest files, -f) and keeps
+ * the kernel of the network namespace it runs in in sync, with kube-proxy's health, metrics and
+ * service health-check servers. `--netns NAME` re-executes it inside that namespace.
  */
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { KproxyError } from '../../core/errors.js';
+import type { DesiredState } from '../../core/desired/types.js';
 import type { IPFamily } from '../../core/model/objects.js';
 import type { RuleFormat } from '../../core/naming/service-port-name.js';
 import { createSyncers } from '../../daemon/dataplanes.js';
-import { FileSource } from '../../daemon/file-source.js';
+import { chooseObjectSource } from '../../daemon/api-source.js';
 import { createLogger } from '../../daemon/logger.js';
 import { Proxier } from '../../daemon/proxier.js';
 import { parseBindAddress } from '../../runtime/bind-address.js';
 import { ProxyHealth } from '../../runtime/health.js';
-import { startHealthServer, startMetricsServer, type RunningServer } from '../../runtime/http-servers.js';
+import { CONFIG_FILE_UPDATED, ConfigFileWatch } from '../../runtime/config-file-watch.js';
+import { startHealthServer, startMetricsServer, startWithRetry } from '../../runtime/http-servers.js';
 import { ProxyMetrics } from '../../runtime/metrics.js';
 import { reexecInNetns } from '../../runtime/netns.js';
+import { ServiceHealthServer } from '../../runtime/service-health.js';
+import { configzBody, v1alpha1Yaml } from '../options/effective-config.js';
 import { loadKubeProxyConfiguration } from '../options/kube-proxy-config.js';
 import { addProxyOptions, proxyConfigFromOptions, type ProxyFlagValues } from '../options/proxy-options.js';
+import { addOperationalOptions, operationalFromOptions, withBindAddress, type OperationalFlagValues } from '../options/operational.js';
 import { checkDuration } from '../options/validate.js';
 
-interface RunFlagValues extends ProxyFlagValues {
+interface RunFlagValues extends ProxyFlagValues, OperationalFlagValues {
+  readonly writeConfigTo?: string;
   readonly filename?: readonly string[];
   readonly netns?: string;
   readonly iptablesSyncPeriod?: string;
@@ -59,10 +65,8 @@ function families(flag: string | undefined): IPFamily[] {
 async function runDaemon(opts: RunFlagValues): Promise<void> {
   const configFile = opts.config === undefined ? undefined : loadKubeProxyConfiguration(opts.config);
   const resolved = proxyConfigFromOptions(opts, configFile);
-  const log = createLogger(opts.loggingFormat === 'json' ? 'json' : 'text');
-  for (const w of resolved.warnings) log.warn(w);
   const fileGiven = configFile !== undefined;
-  const config = {
+  const flagConfig = {
     ...resolved.config,
     syncPeriodSeconds: fileGiven ? resolved.config.syncPeriodSeconds : seconds('--iptables-sync-period', opts.iptablesSyncPeriod, 30),
     minSyncPeriodSeconds: fileGiven
@@ -71,55 +75,109 @@ async function runDaemon(opts: RunFlagValues): Promise<void> {
     healthzBindAddress: fileGiven ? resolved.config.healthzBindAddress : (opts.healthzBindAddress ?? '0.0.0.0:10256'),
     metricsBindAddress: fileGiven ? resolved.config.metricsBindAddress : (opts.metricsBindAddress ?? '127.0.0.1:10249'),
   };
-  const files = opts.filename ?? [];
-  if (files.length === 0) throw new KproxyError('E_USAGE', 'run: give the objects to watch with -f PATH');
+  const operational = operationalFromOptions(opts, flagConfig, configFile);
+  const op = operational.settings;
+  const config = withBindAddress(flagConfig, op);
+  if (opts.writeConfigTo !== undefined) {
+    fs.writeFileSync(opts.writeConfigTo, v1alpha1Yaml(flagConfig, op));
+    process.stderr.write(`kproxy: wrote the configuration to ${opts.writeConfigTo}\n`);
+    return;
+  }
+  // Logging flags win over the file (as kube-proxy's copyLogsFromFlags).
+  const log = createLogger(opts.loggingFormat === 'json' || op.loggingFormat === 'json' ? 'json' : 'text');
+  for (const w of [...resolved.warnings, ...operational.warnings]) log.warn(w);
+  applyOomScoreAdj(op.oomScoreAdj, log);
   const format: RuleFormat = opts.format === 'legacy' ? 'legacy' : 'current';
   const metrics = new ProxyMetrics();
   const fams = families(opts.ipFamilies);
   const health = new ProxyHealth(fams, 2 * config.syncPeriodSeconds * 1000);
   const syncers = createSyncers({ config, families: fams, format, tcpBeLiberal: resolved.conntrackTCPBeLiberal, metrics, log });
-  const source = new FileSource(files);
-  const proxier = new Proxier({ config, syncers, source, log, metrics, health });
+  const { source, description } = chooseObjectSource({
+    files: opts.filename ?? [],
+    connection: { kubeconfig: op.kubeconfig, master: op.master },
+    connectionFlagsGiven: opts.kubeconfig !== undefined || opts.master !== undefined,
+    nodeName: config.nodeName,
+    serviceProxyName: config.serviceProxyName,
+    log,
+  });
+  const serviceHealth = new ServiceHealthServer({ nodeName: config.nodeName, proxyHealthy: () => health.report().healthy, log });
+  const afterSync = (states: readonly DesiredState[]): Promise<void> => serviceHealth.syncStates(states);
+  const proxier = new Proxier({ config, syncers, source, log, metrics, health, afterSync });
 
-  const servers: RunningServer[] = [];
+  const servers: { close(): Promise<void> }[] = [];
   const healthBind = parseBindAddress('--healthz-bind-address', config.healthzBindAddress);
   const metricsBind = parseBindAddress('--metrics-bind-address', config.metricsBindAddress);
-  if (healthBind !== null) servers.push(await startHealthServer(healthBind, health, metrics));
-  if (metricsBind !== null) servers.push(await startMetricsServer(metricsBind, metrics, config.mode));
+  const retry = (server: string) => ({
+    hardFail: op.bindAddressHardFail,
+    onRetry: (err: Error, ms: number) => log.error(`failed to start the ${server} server; retrying`, { error: err.message, retryInMs: ms }),
+  });
+  if (healthBind !== null) servers.push(await startWithRetry(() => startHealthServer(healthBind, health, metrics), retry('health')));
+  if (metricsBind !== null) {
+    const configz = (): unknown => configzBody(config, op);
+    servers.push(await startWithRetry(() => startMetricsServer(metricsBind, metrics, config.mode, configz), retry('metrics')));
+  }
 
   log.info('kproxy started', {
     mode: config.mode,
     node: config.nodeName,
     families: fams.join(','),
     format,
+    objects: description,
     healthz: config.healthzBindAddress,
     metrics: config.metricsBindAddress,
     syncPeriod: config.syncPeriodSeconds,
     minSyncPeriod: config.minSyncPeriodSeconds,
   });
-  await proxier.start();
-
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      log.info('shutting down; programmed rules stay in place', { signal });
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+  const outcome = { configUpdated: false };
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
   });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info('shutting down; programmed rules stay in place', { signal });
+    stop();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  const watch =
+    configFile === undefined
+      ? null
+      : new ConfigFileWatch(configFile.path, () => {
+          outcome.configUpdated = true;
+          log.error(CONFIG_FILE_UPDATED, { file: configFile.path });
+          stop();
+        });
+  watch?.start();
+  // The first sync waits for every list; a signal or a config change meanwhile still stops.
+  await Promise.race([proxier.start(), stopped]);
+  await stopped;
+  watch?.close();
   await proxier.stop();
+  await serviceHealth.close();
   for (const s of servers) await s.close();
+  if (outcome.configUpdated) throw new KproxyError('E_CONFIG', CONFIG_FILE_UPDATED);
+}
+
+/** kube-proxy sets its own OOM score (-999 by default) so that the kernel kills it last. */
+function applyOomScoreAdj(value: number, log: { warn(msg: string, fields?: Record<string, string>): void }): void {
+  try {
+    fs.writeFileSync('/proc/self/oom_score_adj', String(value));
+  } catch (err) {
+    log.warn('cannot set oom_score_adj', { value: String(value), error: err instanceof Error ? err.message : String(err) });
+  }
 }
 
 export function registerRunCommand(program: Command): void {
   const cmd = program
     .command('run')
     .description(
-      'Run the proxy: watch the manifest files and keep the kernel rules of this network namespace ' +
-        '(or of --netns NAME) in sync, as kube-proxy does. SIGTERM stops it and leaves the rules in place.',
+      'Run the proxy: watch the Kubernetes API (--kubeconfig, --master, or the in-cluster service account) or ' +
+        'manifest files (-f) and keep the kernel rules of this network namespace (or of --netns NAME) in sync, ' +
+        'as kube-proxy does. SIGTERM stops it and leaves the rules in place.',
     );
-  addProxyOptions(cmd)
-    .option('-f, --filename <path>', 'Kubernetes objects to watch: a file, a folder (recursively) (repeatable)', collect)
+  addOperationalOptions(addProxyOptions(cmd))
+    .option('--write-config-to <file>', 'write the effective configuration (KubeProxyConfiguration v1alpha1 YAML) to this file and exit')
+    .option('-f, --filename <path>', 'Kubernetes objects to watch instead of the API: a file, a folder (recursively) (repeatable)', collect)
     .option('--netns <name>', 'run inside this network namespace (re-executes under `ip netns exec`)')
     .option('--iptables-sync-period <duration>', 'the longest time between syncs (default 30s)')
     .option('--iptables-min-sync-period <duration>', 'the shortest time between syncs (default 1s)')

@@ -8,15 +8,15 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { buildDesiredState } from '../../core/desired/build.js';
 import type { DesiredState } from '../../core/desired/types.js';
-import { KproxyError } from '../../core/errors.js';
+import { KproxyError, isKproxyError } from '../../core/errors.js';
 import { DiagnosticSink, formatDiagnostic } from '../../core/model/diagnostics.js';
-import type { IPFamily } from '../../core/model/objects.js';
+import type { ClusterObjects, IPFamily } from '../../core/model/objects.js';
 import { parseIP } from '../../core/net/ip.js';
 import { FULL_SYNC } from '../../dataplanes/api.js';
 import type { Ruleset } from '../../dataplanes/iptables/model.js';
-import { parseIptables } from '../../dataplanes/iptables/parse.js';
 import { renderIptablesFormat } from '../../dataplanes/iptables/render.js';
 import { loadClusterObjects } from '../../runtime/sources/files.js';
+import { programFromText } from '../../tracer/input.js';
 import { EMPTY_IPSETS, parseIpsetSave, type IpsetStore } from '../../tracer/ipset.js';
 import { lowerIptables } from '../../tracer/lower-iptables.js';
 import type { IrProgram } from '../../tracer/ir.js';
@@ -38,9 +38,25 @@ export async function readInput(path: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function readDump(path: string): Promise<Ruleset> {
-  return parseIptables(await readInput(path), path === '-' ? 'stdin' : path);
+/** A node's rules (iptables-save output, restore input or bare rule lines; `-` for stdin) as the tracer's program. */
+export async function readDumpProgram(path: string): Promise<IrProgram> {
+  return programFromText(await readInput(path), path === '-' ? 'stdin' : path);
 }
+
+/** The help text every command reading a dump shows after its options. */
+export const DUMP_HELP = `
+Rules (DUMP): the output of iptables-save or ip6tables-save (iptables 1.4-1.8, legacy or
+nf_tables backend, with or without -c counters), iptables-restore input as kube-proxy writes
+it, or bare rule lines (e.g. \`iptables-save | grep nginx\`: read as the nat table); - reads
+stdin. Where the built-in chains carry no jumps into KUBE-* chains (restore input, a partial
+dump), kube-proxy's standard jumps are assumed and the output says so.`;
+
+/** The help text of the options that shape what kproxy renders for -f manifests. */
+export const MANIFEST_HELP = `
+Manifests (-f PATH): the rules kproxy would program for these objects, exactly as
+\`kproxy rules\` prints them (iptables mode only so far). The proxy flags (--hostname-override,
+--cluster-cidr, --masquerade-all, --config, ...) shape that rendering, as for \`kproxy rules\`,
+and matter only with -f.`;
 
 /** -f PATH and the options that shape what kproxy renders (as for `rules`). */
 export function addManifestOptions(cmd: Command): Command {
@@ -57,19 +73,51 @@ export interface Rendered {
   readonly state: DesiredState;
 }
 
-/** Manifests → what kproxy would program (the iptables restore input) for one family. */
-export async function renderManifests(opts: RulesFlagValues, family: IPFamily): Promise<Rendered> {
-  const request = rulesRequestFromOptions({ ...opts, ipFamily: family === 'IPv6' ? 'ipv6' : 'ipv4', showJumps: false });
+type RulesRequest = ReturnType<typeof rulesRequestFromOptions>;
+
+/** Loads -f manifests for `command` (iptables mode only), printing warnings and diagnostics on stderr. */
+async function withManifests<T>(
+  opts: RulesFlagValues,
+  family: IPFamily,
+  command: string,
+  build: (objects: ClusterObjects, request: RulesRequest, sink: DiagnosticSink) => T,
+): Promise<T> {
+  const unsupported = (mode: string, cause?: unknown): KproxyError => {
+    const why = mode === 'userspace' ? 'the userspace proxy picks endpoints in its own process, not in rules' : 'only iptables rules are traced so far';
+    return new KproxyError('E_UNSUPPORTED', `${command} -f with --proxy-mode ${mode}: ${why}; give --proxy-mode iptables, or a dump with --rules`, { cause });
+  };
+  let request: RulesRequest;
+  try {
+    request = rulesRequestFromOptions({ ...opts, ipFamily: family === 'IPv6' ? 'ipv6' : 'ipv4', showJumps: false });
+  } catch (e) {
+    const mode = isKproxyError(e) && e.code === 'E_UNSUPPORTED' ? /--proxy-mode ([a-z]+)/.exec(e.message)?.[1] : undefined;
+    throw mode === undefined ? e : unsupported(mode, e);
+  }
+  const mode = request.proxy.config.mode;
+  if (mode !== 'iptables') throw unsupported(mode);
   for (const w of request.proxy.warnings) process.stderr.write(`kproxy: warning: ${w}\n`);
   const sink = new DiagnosticSink();
   try {
-    const objects = await loadClusterObjects(request.files, sink);
-    const state = buildDesiredState(objects, request.proxy.config, request.family, sink);
-    const host = { capabilities: request.capabilities, existingNatChains: [] };
-    return { ruleset: renderIptablesFormat({ state, scope: FULL_SYNC, host }, request.format), state };
+    return build(await loadClusterObjects(request.files, sink), request, sink);
   } finally {
     for (const d of sink.all) process.stderr.write(`${formatDiagnostic(d)}\n`);
   }
+}
+
+/** Manifests → what kproxy would program (the iptables restore input) for one family. */
+export async function renderManifests(opts: RulesFlagValues, family: IPFamily, command: string): Promise<Rendered> {
+  return withManifests(opts, family, command, (objects, request, sink) => {
+    const state = buildDesiredState(objects, request.proxy.config, request.family, sink);
+    const host = { capabilities: request.capabilities, existingNatChains: [] };
+    return { ruleset: renderIptablesFormat({ state, scope: FULL_SYNC, host }, request.format), state };
+  });
+}
+
+/** Manifests → kproxy's desired state of both IP families (to name chains by their hashes). */
+export async function manifestStates(opts: RulesFlagValues, command: string): Promise<DesiredState[]> {
+  return withManifests(opts, 'IPv4', command, (objects, request, sink) =>
+    (['IPv4', 'IPv6'] as const).map((family) => buildDesiredState(objects, request.proxy.config, family, sink)),
+  );
 }
 
 interface TraceFlagValues extends RulesFlagValues {
@@ -127,6 +175,16 @@ function packetFrom(opts: TraceFlagValues): TracePacket {
 export interface LoadedRules {
   readonly program: IrProgram;
   readonly nodeIPs: readonly string[];
+  /** What the command assumed about the node (shown with the trace's notes). */
+  readonly notes: readonly string[];
+}
+
+function nodeIPsFrom(values: readonly string[]): string[] {
+  return values.map((v) => {
+    const ip = parseIP(v);
+    if (ip === null) throw new KproxyError('E_USAGE', `--node-ip: not an IP address: "${v}"`);
+    return ip.text;
+  });
 }
 
 /** `--rules DUMP` or `-f PATH` (exactly one) → the IR, and the node's IPs (`--node-ip`, or the rendered state's). */
@@ -136,20 +194,32 @@ export async function loadRules(opts: TraceFlagValues, family: IPFamily): Promis
     throw new KproxyError('E_USAGE', 'give the rules with either --rules DUMP (iptables-save output or restore input, - for stdin) or -f PATH (manifests)');
   }
   if (opts.rules !== undefined) {
-    return { program: lowerIptables(await readDump(opts.rules)), nodeIPs: opts.nodeIp ?? [] };
+    const nodeIPs = nodeIPsFrom(opts.nodeIp ?? []);
+    const notes =
+      nodeIPs.length === 0
+        ? ['no --node-ip given: only 127.0.0.0/8 and ::1 are the node\'s own addresses (addrtype LOCAL), so NodePorts on its other addresses are not recognised']
+        : [];
+    return { program: await readDumpProgram(opts.rules), nodeIPs, notes };
   }
-  const rendered = await renderManifests(opts, family);
-  return { program: lowerIptables(rendered.ruleset), nodeIPs: rendered.state.nodeIPs };
+  const rendered = await renderManifests(opts, family, 'trace');
+  return { program: lowerIptables(rendered.ruleset), nodeIPs: rendered.state.nodeIPs, notes: [] };
 }
 
 async function runTraceCommand(opts: TraceFlagValues): Promise<void> {
   const packet = packetFrom(opts);
   const family = parseIP(packet.dst)?.family ?? 'IPv4';
-  const { program, nodeIPs } = await loadRules(opts, family);
+  const { program, nodeIPs, notes } = await loadRules(opts, family);
   const ipsets: IpsetStore = opts.ipset === undefined ? EMPTY_IPSETS : parseIpsetSave(await readInput(opts.ipset), opts.ipset);
-  const result = trace(program, packet, { nodeIPs, ipsets });
+  const traced = trace(program, packet, { nodeIPs, ipsets });
+  const result = { ...traced, notes: [...traced.notes, ...notes] };
   if (opts.json === true) process.stdout.write(`${JSON.stringify(traceJson(result), null, 2)}\n`);
   else process.stdout.write(formatTrace(packet, result));
+}
+
+/** Rewords an option added by a shared helper, for this command's help. */
+export function describeOption(cmd: Command, flag: string, description: string): void {
+  const option = cmd.options.find((o) => o.long === flag || o.short === flag);
+  if (option !== undefined) option.description = description;
 }
 
 export function registerTraceCommand(program: Command): void {
@@ -160,18 +230,30 @@ export function registerTraceCommand(program: Command): void {
         'the rules it meets, the verdict (DNAT, REJECT, DROP, ACCEPT, NO_SERVICE), masquerading, and the exact probability of each endpoint ' +
         '(both outcomes of every random rule, with the kernel\'s rounding). With session affinity, also a returning client.',
     )
-    .option('--rules <dump>', 'iptables-save output or iptables-restore input (- for stdin)')
-    .option('--src <ip>', 'source address of the packet')
-    .option('--dst <ip:port>', 'destination address and port ([IPv6]:port)')
-    .addOption(new Option('--proto <protocol>', 'transport protocol').choices(['tcp', 'udp', 'sctp']))
-    .addOption(new Option('--from <where>', 'where the packet comes from: a pod on this node, the node itself, or outside').choices(['pod', 'node', 'external']))
-    .option('--sport <port>', 'source port (default 40000)')
-    .option('--ipset <file>', 'contents of the IP sets the rules use (ipset save output)')
-    .option('--in-iface <name>', 'input interface (default: eth0 from outside, none from the node, unknown from a pod)')
-    .option('--out-iface <name>', 'output interface after routing (default unknown)')
-    .option('--mark <n>', 'packet mark on arrival (default 0)')
-    .option('--json', 'print only JSON on stdout');
+    .option('--rules <dump>', 'the node\'s rules: iptables-save output, iptables-restore input or bare rule lines (- for stdin); or use -f')
+    .option('--src <ip>', 'source address of the packet (required)')
+    .option('--dst <ip:port>', 'destination address and port, IPv6 as [ip]:port (required)')
+    .addOption(new Option('--proto <protocol>', 'transport protocol (required)').choices(['tcp', 'udp', 'sctp']))
+    .addOption(
+      new Option('--from <where>', 'where the packet comes from (required): a pod on this node (PREROUTING), the node itself (OUTPUT), or outside (PREROUTING on eth0)').choices([
+        'pod',
+        'node',
+        'external',
+      ]),
+    )
+    .option('--sport <port>', 'source port (default 40000; kube-proxy\'s rules do not look at it)')
+    .option('--ipset <file>', 'contents of the IP sets that -m set rules use: the output of `ipset save` (a rule naming an unknown set stops the trace)')
+    .option('--in-iface <name>', 'input interface (default: eth0 from outside, none from the node, unknown from a pod: a rule testing -i then stops the trace)')
+    .option('--out-iface <name>', 'output interface after routing (default unknown: a rule testing -o then stops the trace)')
+    .option('--mark <n>', 'packet mark on arrival, decimal or 0x hex (default 0)')
+    .option('--json', 'print only JSON on stdout: {verdict, distribution, masquerade, path, returning, stickiness, outcomes, notes, ...}');
   addManifestOptions(cmd);
+  describeOption(
+    cmd,
+    '--node-ip',
+    'an address of the node (repeatable): with --rules, the addresses addrtype LOCAL matches besides 127.0.0.0/8 and ::1 (NodePorts); with -f, as for `kproxy rules`',
+  );
+  cmd.addHelpText('after', `${DUMP_HELP}\n${MANIFEST_HELP}\n`);
   cmd.action(async (opts: TraceFlagValues) => {
     await runTraceCommand(opts);
   });

@@ -4,12 +4,14 @@
  * sandbox is removed (also on failure and Ctrl-C).
  */
 import { KproxyError } from '../../core/errors.js';
-import type { ClusterObjects, Service } from '../../core/model/objects.js';
+import type { ClusterObjects } from '../../core/model/objects.js';
 import type { ProxyMode } from '../../core/model/config.js';
 import { inNetns, startDaemon, waitFor, type DaemonHandle } from '../../runtime/daemon-process.js';
 import { createSandbox, type Sandbox } from '../../runtime/sandbox/index.js';
 import { kubeRulesOf, type DemoReport, type DemoResult } from './report.js';
 import { demoTargets } from './targets.js';
+
+const HEALTH_PORT = 10256;
 
 export interface DemoOptions {
   readonly mode: ProxyMode;
@@ -25,10 +27,19 @@ export interface DemoOutcome {
   readonly rules: string;
 }
 
-function clusterIPsProgrammed(save: string, services: readonly Service[]): boolean {
-  return services
-    .filter((s) => s.clusterIP !== '' && s.clusterIP !== 'None' && s.type !== 'ExternalName')
-    .every((s) => save.includes(`-d ${s.clusterIP}/32`));
+const EPOCH = '1970-01-01T00:00:00Z';
+
+/** The daemon's /livez says every family has synced once (whatever the mode programs). */
+async function firstSyncDone(netns: string): Promise<boolean> {
+  try {
+    const body = JSON.parse(await inNetns(netns, ['curl', '-s', '--max-time', '1', `127.0.0.1:${HEALTH_PORT}/livez`])) as {
+      status?: Record<string, { lastUpdated?: string }>;
+    };
+    const families = Object.values(body.status ?? {});
+    return families.length > 0 && families.every((f) => f.lastUpdated !== undefined && f.lastUpdated !== EPOCH);
+  } catch {
+    return false;
+  }
 }
 
 async function sendTraffic(sb: Sandbox, opts: DemoOptions): Promise<DemoResult[]> {
@@ -54,8 +65,8 @@ async function sendTraffic(sb: Sandbox, opts: DemoOptions): Promise<DemoResult[]
 }
 
 export async function runDemo(objects: ClusterObjects, opts: DemoOptions): Promise<DemoOutcome> {
-  if (opts.mode !== 'iptables') {
-    throw new KproxyError('E_UNSUPPORTED', `demo --mode ${opts.mode}: this mode is not available yet (iptables only)`);
+  if (opts.mode !== 'iptables' && opts.mode !== 'userspace') {
+    throw new KproxyError('E_UNSUPPORTED', `demo --mode ${opts.mode}: this mode is not available yet (iptables and userspace only)`);
   }
   opts.progress('building the sandbox: a node, its pods and an external client in network namespaces');
   const sb = await createSandbox(objects, { name: `demo-${process.pid}`, nodes: 1, onProgress: (m) => opts.progress(`  ${m}`) });
@@ -70,13 +81,14 @@ export async function runDemo(objects: ClusterObjects, opts: DemoOptions): Promi
       '--node-ip', node.address,
       '--ip-families', 'ipv4',
       '--iptables-min-sync-period', '100ms',
+      '--healthz-bind-address', `0.0.0.0:${HEALTH_PORT}`,
     ]);
     const d = daemon;
     await waitFor(
       'the proxy to program every service',
       async () => {
         if (d.child.exitCode !== null) throw new KproxyError('E_EXEC', `kproxy run exited early:\n${d.logs()}`);
-        return clusterIPsProgrammed(await inNetns(node.netns, ['iptables-save', '-t', 'nat']), sb.services);
+        return firstSyncDone(node.netns);
       },
       20_000,
     );

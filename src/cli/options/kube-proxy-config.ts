@@ -46,6 +46,8 @@ export interface KubeProxyConfigFile {
   readonly path: string;
   readonly settings: ConfigFileSettings;
   readonly warnings: readonly string[];
+  /** Every field the file sets, by dotted path (type-checked; durations in seconds). */
+  readonly values: ReadonlyMap<string, ConfigValue>;
 }
 
 type Leaf = 'string' | 'bool' | 'int' | 'number' | 'duration' | 'stringList' | 'boolMap' | 'any';
@@ -79,7 +81,7 @@ const SCHEMA: Schema = {
     scheduler: 'string', strictARP: 'bool', syncPeriod: 'duration', tcpFinTimeout: 'duration',
     tcpTimeout: 'duration', udpTimeout: 'duration',
   },
-  logging: 'any',
+  logging: { flushFrequency: 'any', format: 'string', options: 'any', verbosity: 'int', vmodule: 'any' },
   metricsBindAddress: 'string',
   mode: 'string',
   nftables: MODE_BLOCK,
@@ -93,7 +95,8 @@ const SCHEMA: Schema = {
   resourceContainer: 'string',
 };
 
-type Value = string | boolean | number | readonly string[] | Record<string, boolean> | null;
+export type ConfigValue = string | boolean | number | readonly string[] | Record<string, boolean> | null;
+type Value = ConfigValue;
 
 class Collector {
   readonly values = new Map<string, Value>();
@@ -244,7 +247,7 @@ export function parseKubeProxyConfiguration(text: string, path: string): KubePro
   walk(SCHEMA, raw, '', out);
   const settings = settingsFrom(out);
   if (out.errors.length > 0) fail(out.errors);
-  return { path, settings, warnings: out.warnings.map((w) => `${path}: ${w}`) };
+  return { path, settings, warnings: out.warnings.map((w) => `${path}: ${w}`), values: out.values };
 }
 
 export function loadKubeProxyConfiguration(path: string): KubeProxyConfigFile {

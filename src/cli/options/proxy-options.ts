@@ -11,11 +11,13 @@ import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { KproxyError } from '../../core/errors.js';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from '../../core/model/config.js';
+import { parsePortRange } from '../../dataplanes/userspace/ports.js';
 import type { KubeProxyConfigFile } from './kube-proxy-config.js';
 import {
   checkBool,
   checkClusterCIDRs,
   checkDetectLocalMode,
+  checkDuration,
   checkFeatureGates,
   checkHostname,
   checkMasqueradeBit,
@@ -42,13 +44,15 @@ export interface ProxyFlagValues {
   readonly iptablesLocalhostNodeports?: boolean | string;
   readonly conntrackTcpBeLiberal?: boolean | string;
   readonly featureGates?: string;
+  readonly proxyPortRange?: string;
+  readonly udpTimeout?: string;
 }
 
 /** Flags a --config file overrides (kube-proxy ignores them when a file is given). */
 const FILE_OVERRIDDEN_FLAGS: readonly (keyof ProxyFlagValues)[] = [
   'proxyMode', 'mode', 'clusterCidr', 'detectLocalMode', 'podBridgeInterface', 'podInterfaceNamePrefix',
   'masqueradeAll', 'nodeportAddresses', 'iptablesMasqueradeBit', 'iptablesLocalhostNodeports',
-  'conntrackTcpBeLiberal', 'featureGates',
+  'conntrackTcpBeLiberal', 'featureGates', 'proxyPortRange', 'udpTimeout',
 ];
 
 function collect(value: string, previous: readonly string[] | undefined): string[] {
@@ -71,7 +75,9 @@ export function addProxyOptions(cmd: Command): Command {
     .option('--iptables-masquerade-bit <bit>', 'the fwmark bit (0-31) marking packets to masquerade (default 14)')
     .addOption(new Option('--iptables-localhost-nodeports [bool]', 'accept NodePort connections to 127.0.0.1 (IPv4 only; default true)'))
     .addOption(new Option('--conntrack-tcp-be-liberal [bool]', 'nf_conntrack_tcp_be_liberal is set: no DROP rule for INVALID packets (default false)'))
-    .option('--feature-gates <gates>', 'feature gates, NAME=true|false,... (e.g. PreferSameTrafficDistribution=false)');
+    .option('--feature-gates <gates>', 'feature gates, NAME=true|false,... (e.g. PreferSameTrafficDistribution=false)')
+    .option('--proxy-port-range <range>', 'userspace mode: proxy ports from LOW-HIGH, BASE+OFFSET or PORT; default: the kernel picks each port')
+    .option('--udp-timeout <duration>', 'userspace mode: how long an idle UDP session lives (default 250ms)');
 }
 
 export interface ResolvedProxyOptions {
@@ -119,8 +125,22 @@ function fromFlags(opts: ProxyFlagValues): { config: ProxyConfig; tcpBeLiberal: 
     nodePortAddresses:
       opts.nodeportAddresses === undefined ? [] : flagValue('--nodeport-addresses', checkNodePortAddresses(opts.nodeportAddresses.split(','))),
     featureGates: opts.featureGates === undefined ? {} : flagValue('--feature-gates', checkFeatureGates(opts.featureGates)),
+    proxyPortRange: opts.proxyPortRange === undefined ? d.proxyPortRange : checkedPortRange(opts.proxyPortRange),
+    udpIdleTimeoutMs: opts.udpTimeout === undefined ? d.udpIdleTimeoutMs : checkedUdpTimeout(opts.udpTimeout),
   };
   return { config, tcpBeLiberal: boolFlag('--conntrack-tcp-be-liberal', opts.conntrackTcpBeLiberal, false) };
+}
+
+function checkedPortRange(text: string): string {
+  const parsed = parsePortRange(text);
+  if ('error' in parsed) throw new KproxyError('E_USAGE', `--proxy-port-range: ${parsed.error}`);
+  return text.trim();
+}
+
+function checkedUdpTimeout(text: string): number {
+  const seconds = flagValue('--udp-timeout', checkDuration(text.trim()));
+  if (seconds <= 0) throw new KproxyError('E_USAGE', `--udp-timeout: must be greater than 0 (got "${text}")`);
+  return Math.round(seconds * 1000);
 }
 
 function fromFile(file: KubeProxyConfigFile): { config: ProxyConfig; tcpBeLiberal: boolean } {

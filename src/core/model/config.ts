@@ -34,6 +34,10 @@ export interface ProxyConfig {
   readonly metricsBindAddress: string;
   /** Feature gates that change rendering (PreferSameTrafficDistribution). */
   readonly featureGates: Readonly<Record<string, boolean>>;
+  /** userspace mode: --proxy-port-range as given ("" or "0-0": the kernel picks each proxy port). */
+  readonly proxyPortRange: string;
+  /** userspace mode: --udp-timeout, the idle time after which a UDP session ends (kube-proxy: 250ms). */
+  readonly udpIdleTimeoutMs: number;
 }
 
 export const DEFAULT_PROXY_CONFIG: ProxyConfig = {
@@ -54,4 +58,6 @@ export const DEFAULT_PROXY_CONFIG: ProxyConfig = {
   healthzBindAddress: '0.0.0.0:10256',
   metricsBindAddress: '127.0.0.1:10249',
   featureGates: {},
+  proxyPortRange: '',
+  udpIdleTimeoutMs: 250,
 };

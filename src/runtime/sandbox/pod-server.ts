@@ -5,7 +5,7 @@
  * it was masqueraded. Prints one JSON `ready` line once every socket listens.
  */
 import { createSocket } from 'node:dgram';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:dgram';
 
 interface Spec {
@@ -49,13 +49,63 @@ function reply(spec: Spec, protocol: 'TCP' | 'UDP', port: number, source: string
   };
 }
 
-function listenTcp(spec: Spec, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    const body = `${JSON.stringify(reply(spec, 'TCP', port, req.socket.remoteAddress ?? '', req.socket.remotePort ?? 0))}\n`;
-    res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+const CHUNK = Buffer.alloc(64 * 1024, 'kproxy ');
+
+/** `GET /bytes/N`: N bytes of a repeating pattern, written only as fast as the client reads. */
+function streamBytes(res: ServerResponse, total: number): void {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+  let left = total;
+  const pump = (): void => {
+    while (left > 0) {
+      const n = Math.min(left, CHUNK.length);
+      left -= n;
+      if (!res.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
+}
+
+/**
+ * `/` answers who the pod is and closes the connection. For the load tests and the mode
+ * benchmark: `/keepalive` answers the same and keeps the connection open; `/slow?ms=N` answers
+ * after N ms (default 1000); `/bytes/N` streams N bytes.
+ */
+function answer(spec: Spec, port: number, req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  const url = req.url ?? '/';
+  const bytes = /^\/bytes\/(\d{1,12})$/.exec(url);
+  if (bytes !== null) {
+    streamBytes(res, Number(bytes[1]));
+    return;
+  }
+  const body = `${JSON.stringify(reply(spec, 'TCP', port, req.socket.remoteAddress ?? '', req.socket.remotePort ?? 0))}\n`;
+  const send = (keepAlive: boolean): void => {
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      ...(keepAlive ? {} : { connection: 'close' }),
+    });
     res.end(body);
-    req.resume();
-  });
+  };
+  if (url === '/keepalive') {
+    send(true);
+    return;
+  }
+  if (url === '/slow' || url.startsWith('/slow?')) {
+    const ms = Number(/[?&]ms=(\d{1,7})/.exec(url)?.[1] ?? '1000');
+    const timer = setTimeout(() => send(false), ms);
+    res.once('close', () => clearTimeout(timer));
+    return;
+  }
+  send(false);
+}
+
+function listenTcp(spec: Spec, port: number): Promise<Server> {
+  const server = createServer((req, res) => answer(spec, port, req, res));
   server.keepAliveTimeout = 0;
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -38,6 +38,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'ClusterIP from a pod reaches every endpoint, unmasqueraded',
     group: 'one-node',
+    notApplicable: { userspace: USERSPACE_SOURCE },
     async run(ctx) {
       const r = await reachesAll(ctx, { from: { kind: 'client' }, service: 'web', via: clusterIP, count: 60 }, 'web', 'pod → ClusterIP');
       assert.deepEqual(sources(r), [ctx.sb.clientPod().ip], 'the pod sees the client pod\'s address');

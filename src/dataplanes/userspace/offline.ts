@@ -1,0 +1,60 @@
+/**
+ * The userspace mode without a running proxy (`kproxy rules --proxy-mode userspace`): proxy ports
+ * assigned deterministically from the range, and the listener plan written as `#` comment lines
+ * (which iptables-restore ignores) above the restore input.
+ */
+import type { DesiredState } from '../../core/desired/types.js';
+import { serializeRuleset } from '../iptables/serialize.js';
+import { describeVerdict, planListeners, type Frontend, type ListenerPlan } from './plan.js';
+import { PortRangeAllocator, formatPortRange, type PortRange } from './ports.js';
+import { renderUserspace, type PortAssignment, type UserspaceHost } from './render.js';
+
+/** Where offline rendering takes ports from when no --proxy-port-range is given (Linux's default ephemeral range). */
+export const OFFLINE_DEFAULT_RANGE: PortRange = { base: 32768, size: 60999 - 32768 + 1 };
+
+/** Ports for every frontend of the plan, allocated next-fit in frontend order. */
+export function assignPorts(plan: ListenerPlan, range: PortRange): Map<string, number> {
+  const allocator = new PortRangeAllocator(range);
+  const out = new Map<string, number>();
+  for (const f of plan.frontends) out.set(f.id, allocator.allocate());
+  return out;
+}
+
+function frontendLine(f: Frontend, port: number | undefined): string {
+  const target = f.verdict === 'forward' ? ` -> ${f.endpoints.map((e) => e.endpoint).join(' ') || '(no endpoints)'}` : '';
+  const affinity = f.affinity.type === 'ClientIP' ? `, ClientIP affinity ${f.affinity.timeoutSeconds}s` : '';
+  return `#   ${String(port ?? '?').padStart(5)}/${f.protocol.toLowerCase()}  ${f.spn} [${f.roles.join(', ')}] ${describeVerdict(f.verdict)}${affinity}${target}`;
+}
+
+/** The listener plan as comment lines. */
+export function describeListeners(plan: ListenerPlan, ports: PortAssignment, header: readonly string[]): string {
+  const lines = header.map((h) => `# ${h}`);
+  lines.push('# proxy listeners (port/protocol, service port [traffic it receives], what happens to it):');
+  for (const f of plan.frontends) lines.push(frontendLine(f, ports.get(f.id)));
+  if (plan.frontends.length === 0) lines.push('#   (none)');
+  for (const s of plan.skipped) lines.push(`# skipped ${s.spn}: ${s.reason}`);
+  return lines.join('\n') + '\n';
+}
+
+export interface OfflineUserspaceOptions {
+  /** --proxy-port-range; null when not given. */
+  readonly range: PortRange | null;
+  readonly host: UserspaceHost;
+}
+
+/** Everything `rules --proxy-mode userspace` prints: the plan as comments, then the restore input. */
+export function offlineUserspaceText(state: DesiredState, options: OfflineUserspaceOptions): string {
+  const plan = planListeners(state);
+  const range = options.range ?? OFFLINE_DEFAULT_RANGE;
+  const ports = assignPorts(plan, range);
+  const origin =
+    options.range === null
+      ? `no --proxy-port-range: shown from ${formatPortRange(range)}; the daemon lets the kernel pick each port`
+      : `--proxy-port-range ${formatPortRange(range)}`;
+  const header = [
+    `kproxy userspace mode (${state.family}): proxy ports allocated deterministically (next free port, in listener order), ${origin}.`,
+    `Pods and outside traffic are REDIRECTed to the proxy; the node's own traffic is DNATed to ${options.host.hostIP || '(unknown node IP)'}.`,
+  ];
+  const ruleset = renderUserspace({ state, plan, ports, host: options.host });
+  return describeListeners(plan, ports, header) + serializeRuleset(ruleset);
+}

@@ -1,0 +1,330 @@
+/**
+ * The userspace proxy's sockets, on 127.0.0.1 only: balancing, retry past a dead endpoint,
+ * backpressure, half-close, listeners following plan changes, UDP sessions and their timeout.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { SessionAffinity } from '../../src/core/model/service-port.js';
+import type { Frontend, FrontendEndpoint, ListenerPlan } from '../../src/dataplanes/userspace/plan.js';
+import { SILENT_LOG } from '../../src/runtime/userspace/log.js';
+import { UserspaceProxy } from '../../src/runtime/userspace/proxy.js';
+
+const LOCAL = '127.0.0.1';
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+function frontend(id: string, protocol: 'TCP' | 'UDP', endpoints: readonly FrontendEndpoint[], affinity: SessionAffinity = { type: 'None' }): Frontend {
+  return {
+    id,
+    key: { namespace: 'default', name: id, portName: '', protocol },
+    spn: `default/${id}`,
+    protocol,
+    roles: ['internal'],
+    verdict: 'forward',
+    endpoints,
+    affinity,
+  };
+}
+
+function plan(...frontends: Frontend[]): ListenerPlan {
+  return { family: 'IPv4', servicePorts: [], frontends, skipped: [] };
+}
+
+const ep = (port: number): FrontendEndpoint => ({ ip: LOCAL, port, endpoint: `${LOCAL}:${port}` });
+
+function newProxy(udpIdleTimeoutMs = 250): UserspaceProxy {
+  const proxy = new UserspaceProxy({ family: 'IPv4', portRange: null, udpIdleTimeoutMs, log: SILENT_LOG, listenIP: LOCAL });
+  cleanups.push(() => proxy.close());
+  return proxy;
+}
+
+/** A backend that answers every connection with its name after reading the request's end. */
+async function namedServer(name: string): Promise<number> {
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.on('error', () => undefined);
+    s.resume();
+    s.on('end', () => s.end(name));
+  });
+  await new Promise<void>((r) => server.listen(0, LOCAL, r));
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  const a = server.address();
+  return typeof a === 'object' && a !== null ? a.port : 0;
+}
+
+/** Connects, sends `data`, half-closes, reads everything. */
+function exchange(port: number, data = 'hello'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: LOCAL, port, allowHalfOpen: true }, () => s.end(data));
+    let out = '';
+    s.on('data', (b: Buffer) => (out += b.toString()));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+  });
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, LOCAL, r));
+  const a = server.address();
+  await new Promise<void>((r) => server.close(() => r()));
+  return typeof a === 'object' && a !== null ? a.port : 0;
+}
+
+describe('TCP', () => {
+  test('round robin over the endpoints; half-close keeps the reply', async () => {
+    const ports = await Promise.all(['a', 'b', 'c'].map(namedServer));
+    const proxy = newProxy();
+    const assigned = await proxy.reconcile(plan(frontend('web', 'TCP', ports.map(ep))));
+    const port = assigned.get('web') ?? 0;
+    const replies: string[] = [];
+    for (let i = 0; i < 9; i++) replies.push(await exchange(port));
+    assert.deepEqual([...new Set(replies)].sort(), ['a', 'b', 'c']);
+    for (const name of ['a', 'b', 'c']) assert.equal(replies.filter((r) => r === name).length, 3);
+  });
+
+  test('a dead endpoint costs a retry, not an error', async () => {
+    const live = await namedServer('live');
+    const dead = await closedPort();
+    const proxy = newProxy();
+    const port = (await proxy.reconcile(plan(frontend('retry', 'TCP', [ep(dead), ep(live)])))).get('retry') ?? 0;
+    for (let i = 0; i < 6; i++) assert.equal(await exchange(port), 'live');
+    const stats = proxy.stats()['retry'];
+    assert.equal(stats?.protocol === 'TCP' ? stats.accepted : -1, 6);
+  });
+
+  test('no endpoints: the connection is closed at once', async () => {
+    const proxy = newProxy();
+    const port = (await proxy.reconcile(plan(frontend('empty', 'TCP', [])))).get('empty') ?? 0;
+    const started = Date.now();
+    const reply = await exchange(port).catch((err: unknown) => (err instanceof Error ? err.message : 'error'));
+    assert.ok(reply === '' || /ECONNRESET/.test(reply), `closed: ${reply}`);
+    assert.ok(Date.now() - started < 1000);
+  });
+
+  test('backpressure: a client that does not read stalls the backend, nothing piles up in the proxy', async () => {
+    const total = 256 * 1024 * 1024;
+    let written = 0;
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    const server = net.createServer((s) => {
+      cleanups.push(() => {
+        s.destroy();
+      });
+      s.on('error', () => undefined);
+      const pump = (): void => {
+        while (written < total) {
+          written += chunk.length;
+          if (!s.write(chunk)) {
+            s.once('drain', pump);
+            return;
+          }
+        }
+        s.end();
+      };
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, LOCAL, r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const a = server.address();
+    const backendPort = typeof a === 'object' && a !== null ? a.port : 0;
+    const proxy = newProxy();
+    const port = (await proxy.reconcile(plan(frontend('bulk', 'TCP', [ep(backendPort)])))).get('bulk') ?? 0;
+    const client = net.connect({ host: LOCAL, port });
+    cleanups.push(() => {
+      client.destroy();
+    });
+    client.pause();
+    await new Promise((r) => setTimeout(r, 1500));
+    // Kernel socket buffers hold a few MB each on loopback; without flow control the backend
+    // would have written all 256 MB into the proxy by now.
+    assert.ok(written < 64 * 1024 * 1024, `the backend is held back: ${(written / 1e6).toFixed(1)} MB written`);
+    const before = process.memoryUsage().arrayBuffers;
+    let received = 0;
+    client.on('data', (b: Buffer) => (received += b.length));
+    client.resume();
+    await new Promise<void>((resolve, reject) => {
+      client.on('end', () => resolve());
+      client.on('error', reject);
+    });
+    assert.equal(received, total, 'every byte arrives once the client reads');
+    assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024, 'the proxy did not buffer the transfer');
+  });
+
+  test('backpressure upstream: a backend that does not read holds the client back', async () => {
+    const total = 256 * 1024 * 1024;
+    let received = 0;
+    const backend: { socket: net.Socket | null } = { socket: null };
+    const server = net.createServer((s) => {
+      backend.socket = s;
+      cleanups.push(() => {
+        s.destroy();
+      });
+      s.pause();
+      s.on('data', (b: Buffer) => (received += b.length));
+    });
+    await new Promise<void>((r) => server.listen(0, LOCAL, r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const a = server.address();
+    const proxy = newProxy();
+    const port = (await proxy.reconcile(plan(frontend('upload', 'TCP', [ep(typeof a === 'object' && a !== null ? a.port : 0)])))).get('upload') ?? 0;
+    const client = net.connect({ host: LOCAL, port });
+    cleanups.push(() => {
+      client.destroy();
+    });
+    await new Promise((r) => client.once('connect', r));
+    let flushed = 0;
+    const chunk = Buffer.alloc(64 * 1024, 2);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!client.write(chunk, () => (flushed += chunk.length))) {
+          client.once('drain', pump);
+          return;
+        }
+      }
+      client.end();
+    };
+    pump();
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(flushed < 64 * 1024 * 1024, `the client is held back: ${(flushed / 1e6).toFixed(1)} MB accepted`);
+    const upstream = backend.socket;
+    assert.ok(upstream !== null);
+    upstream.resume();
+    await new Promise<void>((resolve) => upstream.on('end', () => resolve()));
+    assert.equal(received, total, 'every byte arrives once the backend reads');
+  });
+
+  test('listeners follow plan changes: a removed frontend\'s open connection finishes, the others are untouched', async () => {
+    const slow = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on('error', () => undefined);
+      s.on('data', (b: Buffer) => s.write(b));
+      s.on('end', () => s.end());
+    });
+    await new Promise<void>((r) => slow.listen(0, LOCAL, r));
+    cleanups.push(() => new Promise<void>((r) => slow.close(() => r())));
+    const a = slow.address();
+    const echoPort = typeof a === 'object' && a !== null ? a.port : 0;
+    const other = await namedServer('other');
+    const proxy = newProxy();
+    const first = await proxy.reconcile(plan(frontend('old', 'TCP', [ep(echoPort)]), frontend('keep', 'TCP', [ep(other)])));
+    const oldPort = first.get('old') ?? 0;
+    const keepPort = first.get('keep') ?? 0;
+    const conn = net.connect({ host: LOCAL, port: oldPort, allowHalfOpen: true });
+    await new Promise((r) => conn.once('connect', r));
+    let echoed = '';
+    conn.on('data', (b: Buffer) => (echoed += b.toString()));
+    conn.write('one ');
+    const second = await proxy.reconcile(plan(frontend('keep', 'TCP', [ep(other)]), frontend('new', 'TCP', [ep(other)])));
+    assert.equal(second.get('keep'), keepPort, 'an unchanged frontend keeps its port');
+    assert.equal(second.has('old'), false);
+    await assert.rejects(exchange(oldPort), /ECONNREFUSED/, 'the removed listener takes no new connection');
+    conn.end('two');
+    await new Promise((r) => conn.once('end', r));
+    assert.equal(echoed, 'one two', 'the open connection ran to its end');
+    assert.equal(await exchange(keepPort), 'other');
+    assert.equal(await exchange(second.get('new') ?? 0), 'other');
+  });
+
+  test('an endpoint removed from the plan gets no new connection while its open one continues', async () => {
+    const echo = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on('error', () => undefined);
+      s.on('data', (b: Buffer) => s.write(b));
+      s.on('end', () => s.end());
+    });
+    await new Promise<void>((r) => echo.listen(0, LOCAL, r));
+    cleanups.push(() => new Promise<void>((r) => echo.close(() => r())));
+    const ad = echo.address();
+    const echoPort = typeof ad === 'object' && ad !== null ? ad.port : 0;
+    const other = await namedServer('other');
+    const proxy = newProxy();
+    const port = (await proxy.reconcile(plan(frontend('svc', 'TCP', [ep(echoPort)])))).get('svc') ?? 0;
+    const conn = net.connect({ host: LOCAL, port, allowHalfOpen: true });
+    await new Promise((r) => conn.once('connect', r));
+    let echoed = '';
+    conn.on('data', (b: Buffer) => (echoed += b.toString()));
+    conn.write('ping ');
+    await new Promise((r) => setTimeout(r, 50));
+    await proxy.reconcile(plan(frontend('svc', 'TCP', [ep(other)])));
+    for (let i = 0; i < 4; i++) assert.equal(await exchange(port), 'other');
+    assert.deepEqual(proxy.stats()['svc']?.protocol === 'TCP' ? proxy.stats()['svc'] : null, {
+      protocol: 'TCP', port, accepted: 5, active: 1, failed: 0, activeByEndpoint: { [`${LOCAL}:${echoPort}`]: 1 },
+    });
+    conn.end('pong');
+    await new Promise((r) => conn.once('end', r));
+    assert.equal(echoed, 'ping pong');
+  });
+
+  test('a port range: listeners take ports from it, next-fit, skipping ports in use', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, LOCAL, r));
+    cleanups.push(() => new Promise<void>((r) => blocker.close(() => r())));
+    const ba = blocker.address();
+    const base = typeof ba === 'object' && ba !== null ? ba.port : 0;
+    const proxy = new UserspaceProxy({ family: 'IPv4', portRange: { base, size: 3 }, udpIdleTimeoutMs: 250, log: SILENT_LOG, listenIP: LOCAL });
+    cleanups.push(() => proxy.close());
+    const ports = await proxy.reconcile(plan(frontend('x', 'TCP', []), frontend('y', 'TCP', [])));
+    assert.deepEqual([ports.get('x'), ports.get('y')], [base + 1, base + 2]);
+    await assert.rejects(proxy.reconcile(plan(frontend('x', 'TCP', []), frontend('y', 'TCP', []), frontend('z', 'TCP', []))), /no remaining ports left/);
+  });
+});
+
+describe('UDP', () => {
+  async function udpNamed(name: string): Promise<number> {
+    const s = dgram.createSocket('udp4');
+    s.on('message', (_m, r) => s.send(name, r.port, r.address));
+    await new Promise<void>((r) => s.bind(0, LOCAL, r));
+    cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
+    return s.address().port;
+  }
+
+  /** One client socket; sends `count` datagrams, waiting for each reply, `gapMs` apart. */
+  async function ask(port: number, count: number, gapMs = 0): Promise<string[]> {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, LOCAL, r));
+    const out: string[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const reply = new Promise<string>((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error('timeout')), 1000);
+          s.once('message', (m) => {
+            clearTimeout(t);
+            resolve(m.toString());
+          });
+        });
+        s.send('who', port, LOCAL);
+        out.push(await reply);
+        if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+      }
+    } finally {
+      s.close();
+    }
+    return out;
+  }
+
+  test('a session per client stays on one endpoint; new clients take turns', async () => {
+    const ports = await Promise.all(['u1', 'u2'].map(udpNamed));
+    const proxy = newProxy(500);
+    const port = (await proxy.reconcile(plan(frontend('dns', 'UDP', ports.map(ep))))).get('dns') ?? 0;
+    const one = await ask(port, 5);
+    assert.equal(new Set(one).size, 1, `one session, one endpoint: ${one.join(',')}`);
+    const clients = await Promise.all([ask(port, 1), ask(port, 1), ask(port, 1), ask(port, 1)]);
+    assert.deepEqual([...new Set(clients.flat())].sort(), ['u1', 'u2']);
+  });
+
+  test('an idle session ends after --udp-timeout; the next datagram is balanced again', async () => {
+    const ports = await Promise.all(['v1', 'v2'].map(udpNamed));
+    const proxy = newProxy(100);
+    const port = (await proxy.reconcile(plan(frontend('idle', 'UDP', ports.map(ep))))).get('idle') ?? 0;
+    const replies = await ask(port, 4, 250);
+    assert.deepEqual(replies, ['v1', 'v2', 'v1', 'v2'].map((_, i) => replies[i % 2 === 0 ? 0 : 1]));
+    assert.notEqual(replies[0], replies[1], 'each pause ended the session');
+    const stats = proxy.stats()['idle'];
+    assert.ok(stats?.protocol === 'UDP' && stats.sessionsOpened === 4, JSON.stringify(stats));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(proxy.stats()['idle']?.protocol === 'UDP' && (proxy.stats()['idle'] as { sessions: number }).sessions === 0);
+  });
+});
