@@ -15,6 +15,7 @@ import { cleanStaleUdpFlows } from '../runtime/conntrack.js';
 import type { ProxyMetrics } from '../runtime/metrics.js';
 import type { IptablesTool } from '../runtime/iptables/tool.js';
 import type { Logger } from './logger.js';
+import { cleanupUserspace } from './userspace-cleanup.js';
 import type { FamilySyncer, SyncResult } from './types.js';
 
 /** kube-proxy rewrites everything at least this often (FullSyncPeriod). */
@@ -25,6 +26,7 @@ export class IptablesFamilySyncer implements FamilySyncer {
   private needFullSync = true;
   private lastFullSync = 0;
   private capabilities: IptablesCapabilities | null = null;
+  private leftoversCleaned = false;
 
   constructor(
     private readonly tool: IptablesTool,
@@ -48,6 +50,14 @@ export class IptablesFamilySyncer implements FamilySyncer {
     const change = diffStates(this.committed, state);
     const full = this.needFullSync || change.globalChanged || started - this.lastFullSync > FULL_SYNC_PERIOD_MS;
     const labels = { ip_family: this.family };
+    if (!this.leftoversCleaned) {
+      // As kube-proxy does when it starts: the userspace mode's portal jumps would catch the traffic first.
+      const report = await cleanupUserspace(this.tool);
+      if (report.deletedChains > 0) {
+        this.log.info("removed the userspace mode's chains", { family: this.family, chains: report.deletedChains });
+      }
+      this.leftoversCleaned = true;
+    }
     if (full || this.capabilities === null) {
       const detected = await this.tool.capabilities();
       this.capabilities = { ...detected, tcpBeLiberal: detected.tcpBeLiberal || this.tcpBeLiberalOverride };

@@ -56,6 +56,16 @@ describe('kproxy run (iptables mode) on the real kernel', { skip: kernelSkip(['i
     await rm(dir, { recursive: true, force: true });
   });
 
+  test('the first sync removes what a userspace-mode proxy left behind', async () => {
+    // A userspace proxy ran here before: its portal jump would catch ClusterIP traffic first.
+    await inNetns(NS, ['iptables', '-t', 'nat', '-N', 'KUBE-PORTALS-CONTAINER']);
+    await inNetns(NS, [
+      'iptables', '-t', 'nat', '-I', 'PREROUTING', '-m', 'comment', '--comment',
+      'handle ClusterIPs; NOTE: this must be before the NodePort rules', '-j', 'KUBE-PORTALS-CONTAINER',
+    ]);
+    assert.match(await save(), /KUBE-PORTALS-CONTAINER/);
+  });
+
   test('the first sync is full: service chains and the jumps from the built-in chains', async () => {
     daemon = startDaemon(NS, [
       '-f', file, '--hostname-override', 'node-1', '--ip-families', 'ipv4',
@@ -69,6 +79,7 @@ describe('kproxy run (iptables mode) on the real kernel', { skip: kernelSkip(['i
     assert.match(text, /-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING/);
     assert.match(text, /--probability 0\.33333333349/);
     assert.match(daemon.logs(), /synced proxy rules.*full=true/);
+    assert.doesNotMatch(text, /KUBE-PORTALS-CONTAINER/, "the userspace mode's leftovers are gone");
   });
 
   test('health and metrics answer inside the namespace', async () => {

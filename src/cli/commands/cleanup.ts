@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { IPFamily } from '../../core/model/objects.js';
 import { cleanupIptables } from '../../daemon/cleanup.js';
+import { cleanupUserspace } from '../../daemon/userspace-cleanup.js';
 import { IptablesTool } from '../../runtime/iptables/tool.js';
 import { reexecInNetns } from '../../runtime/netns.js';
 
@@ -15,7 +16,7 @@ export function registerCleanupCommand(program: Command): void {
     .command('cleanup')
     .description(
       'Remove the rules and chains kproxy installed in this network namespace (or --netns NAME), ' +
-        'as kube-proxy --cleanup does; kubelet\'s KUBE-FIREWALL jumps stay.',
+        'for every proxy mode, as kube-proxy --cleanup does; kubelet\'s KUBE-FIREWALL jumps stay.',
     )
     .option('--netns <name>', 'clean up inside this network namespace (re-executes under `ip netns exec`)')
     .action(async (opts: CleanupFlags) => {
@@ -25,8 +26,11 @@ export function registerCleanupCommand(program: Command): void {
       }
       const families: IPFamily[] = fs.existsSync('/proc/net/if_inet6') ? ['IPv4', 'IPv6'] : ['IPv4'];
       for (const f of families) {
-        const r = await cleanupIptables(new IptablesTool(f));
-        process.stdout.write(`${r.family}: removed kproxy's jump rules and ${r.deletedChains} chains\n`);
+        const tool = new IptablesTool(f);
+        const iptables = await cleanupIptables(tool);
+        const userspace = await cleanupUserspace(tool);
+        const chains = iptables.deletedChains + userspace.deletedChains;
+        process.stdout.write(`${f}: removed kproxy's jump rules and ${chains} chains\n`);
       }
     });
 }

@@ -82,6 +82,8 @@ status: {podIP: 172.18.0.50}
       service('scale', 'scale', PORT_80),
       deployment('term', 2, HTTP_8080),
       service('term', 'term', PORT_80),
+      deployment('dns', 2, HTTP_8080),
+      service('dns', 'dns', '  ports: [{name: dns, port: 53, protocol: UDP, targetPort: dns}]\n'),
     ].join('---\n'),
   },
 };

@@ -27,6 +27,8 @@ export interface Probe {
   readonly count: number;
   readonly timeoutMs?: number;
   readonly concurrency?: number;
+  /** Send from this source port (one flow, so use concurrency 1). */
+  readonly sourcePort?: number;
 }
 
 export interface ResolvedProbe {
@@ -99,6 +101,7 @@ export async function send(sb: Sandbox, p: Probe): Promise<TrafficResult> {
     concurrency: p.concurrency ?? 4,
     timeoutMs: p.timeoutMs ?? 2000,
     ...(p.from.kind === 'external' && p.from.sourceIP !== undefined ? { sourceIP: p.from.sourceIP } : {}),
+    ...(p.sourcePort === undefined ? {} : { sourcePort: p.sourcePort }),
   };
   return r.protocol === 'udp'
     ? sb.udpRequests(r.netns, r.dstIP, r.dstPort, options)

@@ -259,4 +259,26 @@ export const SCENARIOS: readonly Scenario[] = [
       await ctx.eventually(single, (r) => Object.keys(r.errorKinds).join() === 'ECONNREFUSED', 'refusal once both are gone');
     },
   },
+  {
+    name: 'UDP: when an endpoint goes away its flows are cleared, so the client is not blackholed',
+    group: 'changes',
+    async run(ctx) {
+      // One flow: the same source port every time, so without a conntrack cleanup the flow
+      // would keep its DNAT to the deleted pod for as long as the client keeps sending.
+      const flow: Probe = { from: { kind: 'client' }, service: 'dns', via: clusterIP, count: 3, concurrency: 1, sourcePort: 40053, timeoutMs: 500 };
+      const first = await ctx.send(flow);
+      assert.equal(first.errors, 0);
+      const [pinned, ...others] = pods(first);
+      assert.ok(pinned !== undefined && others.length === 0, `one flow reaches one pod: ${JSON.stringify(first.byPod)}`);
+      const gone = await ctx.sb.deletePod(pinned, { replace: false, graceSeconds: 0 });
+      await gone.finished;
+      const rest = ctx.podsOf('dns');
+      await ctx.eventually(
+        { ...flow, count: 1 },
+        (r) => r.errors === 0 && pods(r).join() === rest.join(),
+        `the flow to move to ${rest.join()}`,
+        15_000,
+      );
+    },
+  },
 ];
