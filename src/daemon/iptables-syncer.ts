@@ -11,6 +11,7 @@ import { diffStates } from '../core/tracker/changes.js';
 import type { IptablesCapabilities } from '../dataplanes/iptables/host.js';
 import { jumpRules } from '../dataplanes/iptables/jumps.js';
 import { renderIptablesText } from '../dataplanes/iptables/render.js';
+import { RuleCounts } from '../dataplanes/iptables/rule-counts.js';
 import { cleanStaleUdpFlows } from '../runtime/conntrack.js';
 import type { ProxyMetrics } from '../runtime/metrics.js';
 import type { IptablesTool } from '../runtime/iptables/tool.js';
@@ -27,6 +28,7 @@ export class IptablesFamilySyncer implements FamilySyncer {
   private lastFullSync = 0;
   private capabilities: IptablesCapabilities | null = null;
   private leftoversCleaned = false;
+  private readonly ruleCounts = new RuleCounts();
 
   constructor(
     private readonly tool: IptablesTool,
@@ -80,6 +82,7 @@ export class IptablesFamilySyncer implements FamilySyncer {
       if (!full) this.metrics.partialRestoreFailures.inc(labels);
       throw err;
     }
+    this.ruleCounts.apply(text);
     const previous = this.committed;
     this.committed = state;
     this.needFullSync = false;
@@ -119,10 +122,8 @@ export class IptablesFamilySyncer implements FamilySyncer {
     this.metrics.syncDuration.observe(labels, seconds);
     (full ? this.metrics.syncFullDuration : this.metrics.syncPartialDuration).observe(labels, seconds);
     this.metrics.lastSyncTimestamp.set(labels, Date.now() / 1000);
-    for (const [table, n] of rulesPerTable) {
-      this.metrics.rulesLast.set({ ...labels, table }, n);
-      if (full) this.metrics.rulesTotal.set({ ...labels, table }, n);
-    }
+    for (const [table, n] of rulesPerTable) this.metrics.rulesLast.set({ ...labels, table }, n);
+    for (const [table, n] of this.ruleCounts.totals()) this.metrics.rulesTotal.set({ ...labels, table }, n);
     let internal = 0;
     let external = 0;
     for (const sp of state.servicePorts) {

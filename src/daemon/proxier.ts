@@ -12,6 +12,7 @@ import { findNode } from '../core/desired/node.js';
 import type { ProxyHealth } from '../runtime/health.js';
 import type { ProxyMetrics } from '../runtime/metrics.js';
 import { BoundedFrequencyRunner } from '../runtime/runner.js';
+import { ChangeMetrics } from './change-metrics.js';
 import type { Logger } from './logger.js';
 import type { FamilySyncer, ObjectSource } from './types.js';
 
@@ -34,9 +35,11 @@ export class Proxier {
   private syncs = 0;
   private readonly firstSync: Promise<void>;
   private resolveFirstSync: () => void = () => undefined;
+  private readonly changes: ChangeMetrics;
 
   constructor(private readonly opts: ProxierOptions) {
     const c = opts.config;
+    this.changes = new ChangeMetrics(opts.metrics);
     this.runner = new BoundedFrequencyRunner(
       () => this.syncAll(),
       {
@@ -104,6 +107,7 @@ export class Proxier {
   private async syncAll(): Promise<void> {
     const sink = new DiagnosticSink();
     const objects = await this.opts.source.load(sink);
+    this.changes.observe(objects);
     noteFilteredObjects(objects, this.opts.config.serviceProxyName, sink);
     this.updateNodeEligibility(objects);
     let failure: Error | null = null;
@@ -129,6 +133,7 @@ export class Proxier {
     }
     this.reportDiagnostics(sink);
     if (failure !== null) throw failure;
+    this.changes.applied(this.families);
     await this.opts.afterSync?.(states).catch((err: unknown) => {
       this.opts.log.error('after-sync step failed', { error: err instanceof Error ? err.message : String(err) });
     });

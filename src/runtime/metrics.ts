@@ -5,6 +5,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const SYNC_BUCKETS = Array.from({ length: 15 }, (_, k) => 0.001 * 2 ** k);
+/** kube-proxy's: 0.25, 0.5, 1..59 by 1, 60..115 by 5, 120..300 by 30. */
+const PROGRAMMING_BUCKETS = [
+  0.25,
+  0.5,
+  ...Array.from({ length: 59 }, (_, i) => i + 1),
+  ...Array.from({ length: 12 }, (_, i) => 60 + 5 * i),
+  ...Array.from({ length: 7 }, (_, i) => 120 + 30 * i),
+];
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -25,6 +33,7 @@ export class ProxyMetrics {
   readonly healthzTotal: Counter<'code'>;
   readonly livezTotal: Counter<'code'>;
   readonly conntrackDeleted: Counter<'ip_family'>;
+  readonly networkProgrammingDuration: Histogram<'ip_family'>;
 
   constructor() {
     const registers = [this.registry];
@@ -117,6 +126,13 @@ export class ProxyMetrics {
       name: 'kubeproxy_conntrack_reconciler_deleted_entries_total',
       help: 'Cumulative conntrack flows deleted by conntrack reconciler',
       labelNames: ['ip_family'],
+      registers,
+    });
+    this.networkProgrammingDuration = new Histogram({
+      name: 'kubeproxy_network_programming_duration_seconds',
+      help: 'In Cluster Network Programming Latency in seconds',
+      labelNames: ['ip_family'],
+      buckets: PROGRAMMING_BUCKETS,
       registers,
     });
     collectDefaultMetrics({ register: this.registry });

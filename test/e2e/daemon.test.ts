@@ -24,7 +24,11 @@ spec:
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
-metadata: {name: nginx-1, namespace: default, labels: {kubernetes.io/service-name: nginx}}
+metadata:
+  name: nginx-1
+  namespace: default
+  labels: {kubernetes.io/service-name: nginx}
+  annotations: {endpoints.kubernetes.io/last-change-trigger-time: "${new Date().toISOString()}"}
 addressType: IPv4
 ports: [{name: "", port: 80, protocol: TCP}]
 endpoints:
@@ -96,6 +100,17 @@ describe('kproxy run (iptables mode) on the real kernel', { skip: kernelSkip(['i
     const text = await save();
     assert.match(text, /KUBE-SVC-2CMXP7HKUVJN7L6M .*--probability 0\.50000000000 -j KUBE-SEP-QLIJNPST3ICX5TJY/);
     assert.match(daemon?.logs() ?? '', /synced proxy rules.*full=false.*changedServices=1/);
+  });
+
+  test('metrics count the changes, the rules kproxy owns, and the programming latency', async () => {
+    const metrics = await inNetns(NS, ['curl', '-s', '127.0.0.1:10249/metrics']);
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    assert.ok(value('kubeproxy_sync_proxy_rules_endpoint_changes_total') >= 2, 'the first slice and its change');
+    assert.ok(value('kubeproxy_sync_proxy_rules_service_changes_total') >= 1);
+    assert.equal(value('kubeproxy_sync_proxy_rules_endpoint_changes_pending'), 0);
+    const ownedNatRules = (await inNetns(NS, ['iptables-save', '-t', 'nat'])).split('\n').filter((l) => l.startsWith('-A KUBE-')).length;
+    assert.equal(value('kubeproxy_sync_proxy_rules_iptables_total\\{ip_family="IPv4",table="nat"\\}'), ownedNatRules, 'after a partial sync too');
+    assert.ok(value('kubeproxy_network_programming_duration_seconds_count\\{ip_family="IPv4"\\}') >= 1, 'the trigger-time annotation was observed');
   });
 
   test('a failed apply names the failing line, counts a failure, and the retry is a full sync', async () => {
