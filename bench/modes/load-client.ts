@@ -11,6 +11,7 @@
  * - `hold`: C connections at once to `/slow?ms=holdMs`, so that all are open together.
  */
 import net from 'node:net';
+import { runJsonProgram } from '../../src/runtime/exec/json-program.js';
 
 export type LoadJob =
   | { readonly kind: 'requests'; readonly ip: string; readonly port: number; readonly connections: number; readonly durationMs: number; readonly keepAlive: boolean }
@@ -282,16 +283,4 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\u0000');
-if (isMain) {
-  const arg = process.argv[2];
-  if (arg === undefined) {
-    process.stderr.write('usage: load-client.js JOB-JSON\n');
-    process.exit(2);
-  }
-  runLoad(JSON.parse(arg) as LoadJob)
-    .then((r) => process.stdout.write(`${JSON.stringify(r)}\n`))
-    .catch((err: unknown) => {
-      process.stderr.write(`load-client: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    });
-}
+if (isMain) runJsonProgram('load-client', 'JOB-JSON', (job) => runLoad(job as LoadJob));

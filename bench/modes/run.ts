@@ -6,11 +6,9 @@
  * p50/p99), and MB/s of a bulk download (curl). Prints a table, or JSON with --json.
  * Needs root (network namespaces); installs Debian's wrk with apt-get when it is missing.
  */
-import { accessSync, constants } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { inNetns, startDaemon, waitFor, type DaemonHandle } from '../../src/runtime/daemon-process.js';
-import { runCommand } from '../../src/runtime/exec/index.js';
+import { DEFAULT_HEALTH_PORT, firstSyncDone, startDaemon, waitFor, type DaemonHandle } from '../../src/runtime/daemon-process.js';
+import { onPath, runCommand } from '../../src/runtime/exec/index.js';
 import { createSandbox, type Sandbox } from '../../src/runtime/sandbox/index.js';
 import { decodeObjects } from '../../src/core/k8s/decode.js';
 import { DiagnosticSink } from '../../src/core/model/diagnostics.js';
@@ -59,17 +57,6 @@ const progress = (m: string): void => {
   process.stderr.write(`bench:modes: ${m}\n`);
 };
 
-function onPath(tool: string): boolean {
-  return (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((dir) => {
-    try {
-      accessSync(path.join(dir, tool), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 async function loadTool(): Promise<LoadTool> {
   if (onPath('wrk')) return 'wrk';
   if (onPath('apt-get')) {
@@ -79,18 +66,6 @@ async function loadTool(): Promise<LoadTool> {
   }
   progress('wrk is not available: using kproxy\'s own load client (slower; compresses the differences)');
   return 'kproxy-load-client';
-}
-
-async function firstSyncDone(netns: string): Promise<boolean> {
-  try {
-    const body = JSON.parse(await inNetns(netns, ['curl', '-s', '--max-time', '1', '127.0.0.1:10256/livez'])) as {
-      status?: Record<string, { lastUpdated?: string }>;
-    };
-    const fams = Object.values(body.status ?? {});
-    return fams.length > 0 && fams.every((f) => f.lastUpdated !== undefined && f.lastUpdated !== '1970-01-01T00:00:00Z');
-  } catch {
-    return false;
-  }
 }
 
 interface Prepared {
@@ -116,7 +91,7 @@ async function prepare(target: Target): Promise<Prepared> {
   if (target === 'direct') return { target, sb, daemon: null, netns: sb.clientNetns(), url: { ip: pod.ip, port: 8080 } };
   const d = startDaemon(node.netns, [
     '--proxy-mode', target, '-f', sb.manifestsDir, '--hostname-override', node.name, '--node-ip', node.address,
-    '--cluster-cidr', '172.18.0.0/16', '--ip-families', 'ipv4', '--healthz-bind-address', '0.0.0.0:10256',
+    '--cluster-cidr', '172.18.0.0/16', '--ip-families', 'ipv4', '--healthz-bind-address', `0.0.0.0:${DEFAULT_HEALTH_PORT}`,
   ]);
   const prepared = { target, sb, daemon: d, netns: sb.clientNetns(), url: { ip: sb.service('bench').clusterIP, port: 80 } };
   await waitFor(`kproxy ${target} to sync`, async () => {

@@ -46,6 +46,25 @@ export async function inNetns(netns: string, argv: readonly string[]): Promise<s
   return (await runCommand(['ip', 'netns', 'exec', netns, ...argv], { timeoutMs: 30_000 })).stdout;
 }
 
+/** Where the daemon's health server answers by default (kube-proxy's --healthz-bind-address port). */
+export const DEFAULT_HEALTH_PORT = 10256;
+
+/** Before its first sync, /livez reports this time for a family. */
+const NEVER_SYNCED = '1970-01-01T00:00:00Z';
+
+/** Whether the daemon in `netns` says, on /livez, that every IP family has synced once (whatever the mode programs). */
+export async function firstSyncDone(netns: string, healthPort = DEFAULT_HEALTH_PORT): Promise<boolean> {
+  try {
+    const body = JSON.parse(await inNetns(netns, ['curl', '-s', '--max-time', '1', `127.0.0.1:${healthPort}/livez`])) as {
+      status?: Record<string, { lastUpdated?: string }>;
+    };
+    const families = Object.values(body.status ?? {});
+    return families.length > 0 && families.every((f) => f.lastUpdated !== undefined && f.lastUpdated !== NEVER_SYNCED);
+  } catch {
+    return false;
+  }
+}
+
 /** Polls until `check` returns true; throws after `timeoutMs`. */
 export async function waitFor(
   what: string,

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { KproxyError } from '../core/errors.js';
 
 /** The arguments with `--netns NAME` / `--netns=NAME` removed. */
-export function withoutNetnsFlag(args: readonly string[]): string[] {
+function withoutNetnsFlag(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';

@@ -6,7 +6,7 @@
 import { KproxyError } from '../core/errors.js';
 import { cidrContains, formatIPv6, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../core/net/ip.js';
 import { PROBABILITY_SCALE } from '../dataplanes/iptables/interpret-values.js';
-import type { AddressType, ConntrackState } from '../dataplanes/iptables/interpret-types.js';
+import { TCP_FLAG_BITS, type AddressType, type ConntrackState } from '../dataplanes/iptables/interpret-types.js';
 import type { Hook, IrPredicate } from './ir.js';
 import { setContains, type IpsetStore } from './ipset.js';
 import type { TraceProtocol } from './packet.js';
@@ -34,6 +34,9 @@ export interface PredicateContext {
   readonly ipsets: IpsetStore;
   readonly notes: Set<string>;
 }
+
+/** The traced packet opens a connection: over TCP it is a SYN (SYN set; ACK, RST, FIN clear). */
+const TRACED_TCP_FLAGS = TCP_FLAG_BITS.SYN;
 
 /** true / false, or the probability (of matching) of a random predicate. */
 export type PredicateResult = boolean | Rational;
@@ -103,6 +106,10 @@ export function evaluatePredicate(pred: IrPredicate, p: PacketState, ctx: Predic
       const hit = pred.field === 'dst' ? inRange(p.dport) : pred.field === 'src' ? inRange(p.sport) : inRange(p.sport) || inRange(p.dport);
       return hit !== pred.invert;
     }
+    case 'tcpflags':
+      if (p.protocol !== 'tcp') return false;
+      ctx.notes.add('-m tcp --syn / --tcp-flags: the packet is traced as a connection\'s first one, a SYN (SYN set; ACK, RST, FIN clear)');
+      return ((TRACED_TCP_FLAGS & pred.mask) === pred.comp) !== pred.invert;
     case 'addrtype': {
       if (pred.limitIface !== null) {
         throw new KproxyError('E_TRACE', `-m addrtype --limit-iface-${pred.limitIface} is not traced (which addresses belong to which interface is not known)`);

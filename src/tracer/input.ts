@@ -20,7 +20,7 @@ const RULE_LINE = /^\s*(\[\d+:\d+\]\s+)?-[AI]\s/;
 const TABLE_LINE = /^\s*\*/;
 
 /** Rule lines only (no `*table` line): the output of a grep over a dump. */
-export function isBareRuleLines(text: string): boolean {
+function isBareRuleLines(text: string): boolean {
   const lines = text.split('\n');
   return !lines.some((l) => TABLE_LINE.test(l)) && lines.some((l) => RULE_LINE.test(l));
 }
@@ -39,7 +39,7 @@ function shiftLine(e: KproxyError, source: string): KproxyError {
 }
 
 /** Parses rules text; bare rule lines are read as the nat table. */
-export function parseRulesText(text: string, source: string): RulesInput {
+function parseRulesText(text: string, source: string): RulesInput {
   if (!isBareRuleLines(text)) return { ruleset: parseIptables(text, source), notes: [] };
   let parsed: Ruleset;
   try {

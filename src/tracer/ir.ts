@@ -16,6 +16,8 @@ export type IrPredicate =
   | { readonly kind: 'fragment'; readonly invert: boolean }
   /** Ports of the packet (`any`: source or destination); `protocol` set when the match belongs to one protocol's module. */
   | { readonly kind: 'port'; readonly protocol: string | null; readonly field: AddressField | 'any'; readonly invert: boolean; readonly ranges: readonly PortRange[] }
+  /** TCP flags of the packet: matches when (flags & mask) == comp; never for other protocols. */
+  | { readonly kind: 'tcpflags'; readonly invert: boolean; readonly mask: number; readonly comp: number }
   | { readonly kind: 'addrtype'; readonly field: AddressField; readonly invert: boolean; readonly types: readonly AddressType[]; readonly limitIface: 'in' | 'out' | null }
   | { readonly kind: 'mark'; readonly invert: boolean; readonly value: number; readonly mask: number }
   | { readonly kind: 'ctstate'; readonly invert: boolean; readonly states: readonly ConntrackState[] }

@@ -136,6 +136,8 @@ function lowerMatch(m: MatchSpec): IrPredicate[] {
       return [{ kind: 'fragment', invert: m.invert }];
     case 'port':
       return [{ kind: 'port', protocol: m.module, field: m.field, invert: m.invert, ranges: [m.range] }];
+    case 'tcpflags':
+      return [{ kind: 'tcpflags', invert: m.invert, mask: m.mask, comp: m.comp }];
     case 'multiport':
       return [{ kind: 'port', protocol: null, field: m.field, invert: m.invert, ranges: m.ranges }];
     case 'addrtype': {
@@ -219,7 +221,7 @@ function lowerTarget(t: TargetSpec, table: TableState, tableName: TableName): Ir
   }
 }
 
-export function ruleText(rule: Rule): string {
+function ruleText(rule: Rule): string {
   return [`-A ${quoteWord(rule.chain)}`, ...rule.words.map(quoteWord)].join(' ');
 }
 

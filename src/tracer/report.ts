@@ -98,7 +98,7 @@ function stepLine(s: PathStep): string {
 }
 
 /** The path, with runs of rules a packet did not match in one chain folded into one line. */
-export function formatPath(path: readonly PathStep[]): string[] {
+function formatPath(path: readonly PathStep[]): string[] {
   const out: string[] = [];
   let hookShown = '';
   let scenarioShown: string | undefined;
@@ -169,25 +169,13 @@ export function formatTrace(packet: TracePacket, r: TraceResult): string {
   return out.join('\n') + '\n';
 }
 
+/** A service as `explain --json` prints it: the explained service, probabilities as numbers and exact fractions. */
+type ExplainJsonService = Omit<ExplainedService, 'endpoints'> & {
+  readonly endpoints: readonly { readonly address: string; readonly probability: number; readonly exact: string }[];
+};
+
 export interface ExplainJson {
-  readonly services: readonly {
-    readonly name: string;
-    readonly port: string;
-    readonly protocol: string;
-    readonly clusterIP: string | null;
-    readonly servicePort: number | null;
-    readonly nodePorts: readonly number[];
-    readonly externalIPs: readonly string[];
-    readonly loadBalancerIPs: readonly string[];
-    readonly sourceRanges: readonly string[];
-    readonly healthCheckNodePort: number | null;
-    readonly affinity: ExplainedService['affinity'];
-    readonly internalTrafficPolicy: string;
-    readonly externalTrafficPolicy: string | null;
-    readonly withoutEndpoints: string | null;
-    readonly endpoints: readonly { readonly address: string; readonly probability: number; readonly exact: string }[];
-    readonly chains: readonly string[];
-  }[];
+  readonly services: readonly ExplainJsonService[];
   readonly anomalies: Explanation['anomalies'];
   /** What was assumed about the input (e.g. kube-proxy's jumps). */
   readonly notes: readonly string[];
@@ -213,7 +201,7 @@ function hostPort(ip: string | null, port: number | null): string {
 }
 
 /** One line per service port: the overview `explain` prints before the details. */
-export function explainTable(services: readonly ExplainedService[]): string[] {
+function explainTable(services: readonly ExplainedService[]): string[] {
   const header = ['SERVICE', 'PROTO', 'CLUSTER-IP', 'NODE-PORTS', 'EXTERNAL/LB-IPS', 'ENDPOINTS', 'AFFINITY', 'POLICY int/ext'];
   const rows = services.map((s) => [
     serviceLabel(s),

@@ -3,6 +3,7 @@
  * DNAT endpoints, masquerading, the path, and — where a rule on the way sets `-m recent` state
  * (ClientIP session affinity) — what a returning client meets.
  */
+import { compareStrings } from '../core/compare.js';
 import type { IrProgram } from './ir.js';
 import { runTrace } from './engine.js';
 import type { PathStep, TraceEnvironment, TraceLeaf, TracePacket, Verdict } from './packet.js';
@@ -50,10 +51,6 @@ interface TaggedLeaf {
 
 const VERDICT_ORDER: readonly Verdict[] = ['DNAT', 'REJECT', 'DROP', 'ACCEPT', 'NO_SERVICE'];
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function summarize(
   leaves: readonly TaggedLeaf[],
   path: readonly PathStep[],
@@ -76,9 +73,9 @@ function summarize(
   }
   const outcomes = [...grouped.values()].sort(
     (a, b) =>
-      compareText(a.after ?? '', b.after ?? '') ||
+      compareStrings(a.after ?? '', b.after ?? '') ||
       VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict) ||
-      compareText(a.endpoint ?? '', b.endpoint ?? '') ||
+      compareStrings(a.endpoint ?? '', b.endpoint ?? '') ||
       Number(a.masquerade) - Number(b.masquerade),
   );
   const byVerdict = new Map<Verdict, Rational>();
@@ -99,7 +96,7 @@ function summarize(
     }
   }
   const distribution = [...byEndpoint.entries()]
-    .sort(([a], [b]) => compareText(a, b))
+    .sort(([a], [b]) => compareStrings(a, b))
     .map(([endpoint, probability]) => ({ endpoint, probability }));
   let stickiness: Rational | null = null;
   if (returning !== null) {

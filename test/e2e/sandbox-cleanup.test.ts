@@ -12,8 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { runCommand } from '../../src/runtime/exec/run.js';
-import type { StatusReport } from '../../src/runtime/sandbox/index.js';
-import { assertRunGone, netnsNames, requireKernel, tempStateRoot } from '../helpers/e2e.js';
+import { listNetns, type StatusReport } from '../../src/runtime/sandbox/index.js';
+import { assertRunGone, requireKernel, tempStateRoot } from '../helpers/e2e.js';
 
 const execFileAsync = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -143,7 +143,7 @@ describe('sandbox across processes and crashes (real kernel)', () => {
       await runCommand(['ip', 'netns', 'del', stray], { allowFailure: true });
     }
     await assertRunGone(halfway.id, halfway.pods.flatMap((p) => (p.pid === null ? [] : [p.pid])));
-    assert.ok(!(await netnsNames()).includes(stray), 'the stray namespace is removed');
+    assert.ok(!(await listNetns()).includes(stray), 'the stray namespace is removed');
     assert.deepEqual((await status()).sandboxes.filter((s) => s.name === 'halfway'), []);
   });
 });

@@ -4,7 +4,7 @@
  * KPROXY_E2E=required, where it fails instead.
  */
 import assert from 'node:assert/strict';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,22 +12,12 @@ import type { TestContext } from 'node:test';
 import { decodeObjects } from '../../src/core/k8s/decode.js';
 import { DiagnosticSink, formatDiagnostic } from '../../src/core/model/diagnostics.js';
 import type { ClusterObjects } from '../../src/core/model/objects.js';
+import { onPath } from '../../src/runtime/exec/path.js';
 import { runCommand } from '../../src/runtime/exec/run.js';
+import { listNetns } from '../../src/runtime/sandbox/netns.js';
 import { parseManifestText } from '../../src/runtime/sources/files.js';
 
 export const E2E_REQUIRED = process.env['KPROXY_E2E'] === 'required';
-
-function onPath(tool: string): boolean {
-  for (const dir of (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-    try {
-      accessSync(path.join(dir, tool), constants.X_OK);
-      return true;
-    } catch {
-      // not in this directory
-    }
-  }
-  return false;
-}
 
 /** Why kernel tests cannot run here, or null when they can. */
 export function kernelUnavailableReason(tools: readonly string[] = ['ip', 'iptables', 'iptables-restore']): string | null {
@@ -73,15 +63,6 @@ export async function tempStateRoot(): Promise<{ root: string; remove: () => Pro
   return { root, remove: () => rm(root, { recursive: true, force: true }) };
 }
 
-/** Names of the network namespaces that exist now. */
-export async function netnsNames(): Promise<string[]> {
-  const { stdout } = await runCommand(['ip', 'netns', 'list']);
-  return stdout
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter((n) => n !== '');
-}
-
 /** Interface names in the root namespace (read only). */
 export async function rootInterfaceNames(): Promise<string[]> {
   const { stdout } = await runCommand(['ip', '-o', 'link', 'show']);
@@ -108,7 +89,7 @@ export function pidAlive(pid: number): boolean {
 
 /** Asserts that nothing of sandbox run `id` is left: namespaces, root interfaces, processes. */
 export async function assertRunGone(id: string, pids: readonly number[]): Promise<void> {
-  const netns = (await netnsNames()).filter((n) => n.startsWith(`kpx-${id}-`));
+  const netns = (await listNetns()).filter((n) => n.startsWith(`kpx-${id}-`));
   assert.deepEqual(netns, [], `no namespace of run ${id} is left`);
   const links = (await rootInterfaceNames()).filter((n) => n.startsWith(`kpx${id}`));
   assert.deepEqual(links, [], `no interface of run ${id} is left in the root namespace`);

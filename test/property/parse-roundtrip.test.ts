@@ -7,6 +7,7 @@ import { TABLE_NAMES, type ChainDecl, type Rule, type Ruleset, type TableName, t
 import { BUILTIN_CHAINS } from '../../src/dataplanes/iptables/parse.js';
 import { splitWords } from '../../src/dataplanes/iptables/tokenize.js';
 import { quoteWord } from '../../src/dataplanes/iptables/serialize.js';
+import { stripLines } from '../unit/iptables-helpers.js';
 
 // Words of any printable text: spaces, quotes, backslashes, "!", "#", "[", "-", non-ASCII.
 // (Control characters are excluded: the serializer writes them lossily, on purpose.)
@@ -47,12 +48,6 @@ const ruleset: fc.Arbitrary<Ruleset> = fc
   .array(fc.constantFrom(...TABLE_NAMES), { maxLength: 4 })
   .chain((names) => fc.tuple(...names.map(tableSection)))
   .map((tables) => ({ tables }));
-
-function stripLines(rs: Ruleset): Ruleset {
-  return {
-    tables: rs.tables.map((t) => ({ ...t, rules: t.rules.map((r) => ({ chain: r.chain, words: r.words })) })),
-  };
-}
 
 test('parse(serialize(x)) == x for random rulesets', () => {
   fc.assert(

@@ -206,6 +206,28 @@ test('MARK in every spelling, as the kernel\'s (value, mask) pair', () => {
   assert.equal(target('-j MARK --or-mark 1 --xor-mark 2').kind, 'unknown');
 });
 
+test('-m tcp --syn and --tcp-flags MASK COMP (with "!"): flag bit sets, in the order written', () => {
+  const SYN_MASK = 0x01 | 0x02 | 0x04 | 0x10; // FIN, SYN, RST, ACK
+  assert.deepEqual(only('-m tcp --syn'), { kind: 'tcpflags', invert: false, mask: SYN_MASK, comp: 0x02 });
+  assert.deepEqual(only('-m tcp ! --syn'), { kind: 'tcpflags', invert: true, mask: SYN_MASK, comp: 0x02 });
+  assert.deepEqual(only('-m tcp --tcp-flags FIN,SYN,RST,ACK SYN'), only('-m tcp --syn'), 'iptables-save writes --syn this way');
+  assert.deepEqual(only('-m tcp ! --tcp-flags SYN,ACK SYN,ACK'), { kind: 'tcpflags', invert: true, mask: 0x12, comp: 0x12 });
+  assert.deepEqual(only('-m tcp --tcp-flags ALL NONE'), { kind: 'tcpflags', invert: false, mask: 0x3f, comp: 0 });
+  assert.deepEqual(only('-m tcp --tcp-flags psh,urg,fin urg'), { kind: 'tcpflags', invert: false, mask: 0x29, comp: 0x20 }, 'names in any case');
+  const implicit = matches('-p tcp --dport 22 --syn');
+  assert.deepEqual(implicit.map((m) => m.kind), ['protocol', 'port', 'tcpflags'], '-p tcp loads the tcp module implicitly');
+  const bad = only('-m tcp --tcp-flags SYN,BOGUS SYN');
+  assert.ok(bad.kind === 'unknown');
+  assert.match(bad.reason, /not TCP flag lists/);
+  assert.deepEqual(bad.words, ['--tcp-flags', 'SYN,BOGUS', 'SYN']);
+  const both = matches('-m tcp --syn --tcp-flags ALL SYN');
+  assert.deepEqual(both.map((m) => (m.kind === 'unknown' ? m.reason : m.kind)), [
+    'only one of --syn and --tcp-flags is allowed',
+    'only one of --syn and --tcp-flags is allowed',
+  ]);
+  assert.equal(only('-m udp --syn').kind, 'unknown', '--syn belongs to the tcp module only');
+});
+
 test('unknown modules, options and targets are explicit, with their words; nothing throws', () => {
   const s = spec('-p udp --dport 53 -m owner --uid-owner 1000 -m limit --limit 5/s -j CT --notrack');
   assert.deepEqual(
@@ -216,10 +238,10 @@ test('unknown modules, options and targets are explicit, with their words; nothi
     ],
   );
   assert.deepEqual(s.target, { kind: 'unknown', target: 'CT', words: ['-j', 'CT', '--notrack'], reason: 'unknown target "CT" with options' });
-  const flags = matches('-p tcp -m tcp --tcp-flags FIN,SYN SYN --dport 22');
-  assert.deepEqual(flags.map((m) => m.kind), ['protocol', 'unknown', 'port']);
-  const f0 = flags[1];
-  assert.deepEqual(f0?.kind === 'unknown' ? [f0.module, f0.words] : null, ['tcp', ['--tcp-flags', 'FIN,SYN', 'SYN']]);
+  const options = matches('-p tcp -m tcp --tcp-option 2 --dport 22');
+  assert.deepEqual(options.map((m) => m.kind), ['protocol', 'unknown', 'port']);
+  const o0 = options[1];
+  assert.deepEqual(o0?.kind === 'unknown' ? [o0.module, o0.words] : null, ['tcp', ['--tcp-option', '2']]);
   assert.equal(only('-m statistic').kind, 'unknown');
   assert.equal(only('stray').kind, 'unknown');
   assert.equal(only('-s').kind, 'unknown');

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { test } from 'node:test';
 import { parseRulesFlags, rulesRequestFromOptions } from '../../src/cli/commands/rules.js';
+import { v1alpha1Yaml } from '../../src/cli/options/effective-config.js';
 import { parseKubeProxyConfiguration } from '../../src/cli/options/kube-proxy-config.js';
+import { DEFAULT_OPERATIONAL } from '../../src/cli/options/operational.js';
 import { proxyConfigFromOptions } from '../../src/cli/options/proxy-options.js';
 import { checkDuration } from '../../src/cli/options/validate.js';
 import { isKproxyError } from '../../src/core/errors.js';
@@ -153,4 +155,59 @@ test('Go durations', () => {
   assert.deepEqual(checkDuration('0'), { ok: true, value: 0 });
   assert.equal(checkDuration('30').ok, false);
   assert.equal(checkDuration('1x').ok, false);
+});
+
+test('userspace fields of the file: portRange and udpIdleTimeout reach the configuration', () => {
+  const userspace = (fields: string): ReturnType<typeof proxyConfigFromOptions> =>
+    proxyConfigFromOptions({}, parseKubeProxyConfiguration(CONFIG.replace('mode: ""', `mode: userspace\n${fields}`), 'kp.yaml'));
+  const c = userspace('portRange: 30000-30100\nudpIdleTimeout: 1s500ms').config;
+  assert.equal(c.mode, 'userspace');
+  assert.equal(c.proxyPortRange, '30000-30100');
+  assert.equal(c.udpIdleTimeoutMs, 1500);
+  assert.equal(userspace('portRange: "40000+9"').config.proxyPortRange, '40000+9');
+  const unset = userspace('').config;
+  assert.equal(unset.proxyPortRange, '', 'unset: the kernel picks each proxy port');
+  assert.equal(unset.udpIdleTimeoutMs, 250, 'unset: kube-proxy\'s 250ms');
+  assert.equal(userspace('udpIdleTimeout: 0s').config.udpIdleTimeoutMs, 250, 'a zero duration is defaulted, as kube-proxy defaults it');
+  assert.equal(userspace('portRange: ""').config.proxyPortRange, '');
+});
+
+test('with --config, --proxy-port-range and --udp-timeout are ignored for the file\'s values', () => {
+  const file = parseKubeProxyConfiguration(CONFIG.replace('mode: ""', 'mode: userspace\nportRange: 31000-31010\nudpIdleTimeout: 2s'), 'kp.yaml');
+  const r = proxyConfigFromOptions({ proxyPortRange: '32000-32010', udpTimeout: '5s' }, file);
+  assert.equal(r.config.proxyPortRange, '31000-31010');
+  assert.equal(r.config.udpIdleTimeoutMs, 2000);
+  assert.deepEqual(r.warnings, ['--proxy-port-range, --udp-timeout: ignored because --config kp.yaml is given (as kube-proxy does)']);
+});
+
+test('bad portRange and udpIdleTimeout values are errors naming the field (file) or the flag', () => {
+  const bad = (fields: string, pattern: RegExp): void => {
+    const text = CONFIG.replace('mode: ""', `mode: userspace\n${fields}`);
+    assert.throws(() => parseKubeProxyConfiguration(text, 'kp.yaml'), (err: unknown) => isKproxyError(err) && err.code === 'E_CONFIG' && pattern.test(err.message));
+  };
+  bad('portRange: lots', /kp\.yaml: portRange: "lots" is not a port range/);
+  bad('portRange: 2000-1000', /kp\.yaml: portRange: "2000-1000": the end of the range is below its start/);
+  bad('portRange: "70000"', /kp\.yaml: portRange: .*ports up to 65535/);
+  bad('portRange: 30000', /kp\.yaml: portRange: must be a string/);
+  bad('udpIdleTimeout: soon', /kp\.yaml: udpIdleTimeout: must be a duration/);
+  bad('udpIdleTimeout: -1s', /kp\.yaml: udpIdleTimeout: must be a duration/);
+  const flags = (opts: Parameters<typeof proxyConfigFromOptions>[0]): ReturnType<typeof proxyConfigFromOptions> =>
+    proxyConfigFromOptions({ hostnameOverride: 'n1', ...opts });
+  assert.equal(flags({ proxyPortRange: ' 30000-30009 ' }).config.proxyPortRange, '30000-30009');
+  assert.equal(flags({ udpTimeout: '2s' }).config.udpIdleTimeoutMs, 2000);
+  usageError(() => flags({ udpTimeout: '0s' }), /--udp-timeout: must be greater than 0/);
+  usageError(() => flags({ udpTimeout: 'soon' }), /--udp-timeout: "soon" is not a duration/);
+  usageError(() => flags({ proxyPortRange: '0-10' }), /--proxy-port-range: "0-10": port 0 cannot be part of a range/);
+});
+
+test('the written configuration keeps portRange and, in userspace mode, udpIdleTimeout (it reads back the same)', () => {
+  const file = parseKubeProxyConfiguration(CONFIG.replace('mode: ""', 'mode: userspace\nportRange: 31000-31010\nudpIdleTimeout: 750ms'), 'kp.yaml');
+  const config = proxyConfigFromOptions({}, file).config;
+  const written = v1alpha1Yaml(config, DEFAULT_OPERATIONAL);
+  assert.match(written, /^portRange: 31000-31010$/m);
+  assert.match(written, /^udpIdleTimeout: 750ms$/m);
+  const again = proxyConfigFromOptions({}, parseKubeProxyConfiguration(written, 'written.yaml')).config;
+  assert.equal(again.proxyPortRange, '31000-31010');
+  assert.equal(again.udpIdleTimeoutMs, 750);
+  assert.doesNotMatch(v1alpha1Yaml({ ...config, mode: 'iptables' }, DEFAULT_OPERATIONAL), /udpIdleTimeout/, 'a field of removed kube-proxy versions, written only for userspace mode');
 });

@@ -1,16 +1,8 @@
 /** `kproxy rules` as a user runs it: the built CLI in a child process. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runKproxy as kproxy } from '../helpers/cli.js';
 import { repoPath } from '../helpers/paths.js';
-
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-function kproxy(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: input ?? '' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const ARTICLE = repoPath('examples/article-nginx-endpoints.yaml');
 

@@ -2,31 +2,23 @@
  * Test helpers for the iptables renderer: typed Kubernetes objects built in code, kube-proxy's
  * NewFakeProxier options, and render → canonical text.
  */
-import { parseAllDocuments } from 'yaml';
 import { buildDesiredState } from '../../src/core/desired/build.js';
 import type { DesiredState } from '../../src/core/desired/types.js';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from '../../src/core/model/config.js';
-import { decodeObjects } from '../../src/core/k8s/decode.js';
 import { DiagnosticSink } from '../../src/core/model/diagnostics.js';
 import type {
   ClusterObjects,
   EndpointSlice,
   IPFamily,
-  ObjectMeta,
   Protocol,
   Service,
   SliceEndpoint,
 } from '../../src/core/model/objects.js';
-import { FULL_SYNC, type SyncScope } from '../../src/dataplanes/api.js';
 import { canonicalizeRuleset } from '../../src/dataplanes/iptables/canonical.js';
 import type { IptablesCapabilities, IptablesHostState } from '../../src/dataplanes/iptables/host.js';
-import type { Ruleset } from '../../src/dataplanes/iptables/model.js';
-import { renderIptables } from '../../src/dataplanes/iptables/render.js';
+import type { Rule, Ruleset } from '../../src/dataplanes/iptables/model.js';
 import { serializeRuleset } from '../../src/dataplanes/iptables/serialize.js';
-
-function meta(namespace: string, name: string, labels: Record<string, string> = {}): ObjectMeta {
-  return { namespace, name, labels, annotations: {}, deletionTimestamp: null, source: { file: 'test', document: 1 } };
-}
+import { meta } from '../helpers/objects.js';
 
 export interface PortSpec {
   readonly name?: string;
@@ -148,15 +140,6 @@ export function canonicalText(ruleset: Ruleset): string {
   return withTestMark(serializeRuleset(canonicalizeRuleset(ruleset)));
 }
 
-/** Render with the fake proxier's host and return kube-proxy's canonical form with the test mark. */
-export function renderCanonical(
-  state: DesiredState,
-  scope: SyncScope = FULL_SYNC,
-  host: IptablesHostState = fakeHost(),
-): string {
-  return canonicalText(renderIptables({ state, scope, host }));
-}
-
 /** Strips leading indentation of a template literal and the first newline (Go's dedent). */
 export function dedent(text: string): string {
   const lines = text.replace(/^\n/, '').split('\n');
@@ -165,8 +148,9 @@ export function dedent(text: string): string {
   return lines.map((l) => l.slice(cut)).join('\n').replace(/[ \t]+$/, '');
 }
 
-/** Decodes a YAML stream the way kproxy reads `-f` files (documents → typed objects). */
-export function objectsFromYaml(text: string, file: string, sink: DiagnosticSink = new DiagnosticSink()): ClusterObjects {
-  const docs = parseAllDocuments(text).map((doc, i) => ({ source: { file, document: i + 1 }, value: doc.toJS() as unknown }));
-  return decodeObjects(docs.filter((d) => d.value !== null), sink);
+/** A parsed ruleset without the source line numbers the parser adds, to compare with a built one. */
+export function stripLines(rs: Ruleset): Ruleset {
+  return {
+    tables: rs.tables.map((t) => ({ ...t, rules: t.rules.map((r): Rule => ({ chain: r.chain, words: r.words })) })),
+  };
 }

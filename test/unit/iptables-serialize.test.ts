@@ -1,9 +1,10 @@
 /** Restore text and quoting: the single source of truth the parser reads back. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Rule, Ruleset } from '../../src/dataplanes/iptables/model.js';
+import type { Ruleset } from '../../src/dataplanes/iptables/model.js';
 import { parseIptables } from '../../src/dataplanes/iptables/parse.js';
 import { quoteWord, serializeRule, serializeRuleset } from '../../src/dataplanes/iptables/serialize.js';
+import { stripLines } from './iptables-helpers.js';
 
 test('plain words are written bare, as kube-proxy writes one-word comments', () => {
   for (const w of ['ns1/svc1:p80', 'default/nginx:', '0x00004000/0x00004000', '!', '127.0.0.0/8', '[fd00::1]:80', 'ümlaut']) {
@@ -31,12 +32,6 @@ test('no word can break a line', () => {
     assert.equal(reparsed?.length, 6, `still one comment word: ${JSON.stringify(w)}`);
   }
 });
-
-function stripLines(rs: Ruleset): Ruleset {
-  return {
-    tables: rs.tables.map((t) => ({ ...t, rules: t.rules.map((r): Rule => ({ chain: r.chain, words: r.words })) })),
-  };
-}
 
 test('parse(serialize(x)) = x for words without control characters', () => {
   const ruleset: Ruleset = {

@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadYaml, only, service } from './k8s-helpers.js';
-import { completeEndpointSlices } from '../../src/core/k8s/endpoint-slices.js';
-import { resolveConflicts } from '../../src/core/k8s/conflicts.js';
-import { type RawDocument, decodeObjects } from '../../src/core/k8s/decode.js';
+import type { RawDocument } from '../../src/core/k8s/decode.js';
 import { DiagnosticSink, formatDiagnostic } from '../../src/core/model/diagnostics.js';
 import type { ClusterObjects, Service } from '../../src/core/model/objects.js';
+import { clusterObjectsFromDocuments } from '../../src/runtime/sources/files.js';
 
 function docs(...parts: string[]): string {
   return parts.join('---\n');
@@ -145,7 +144,7 @@ function toDocuments(services: readonly GenService[]): RawDocument[] {
 
 function pipeline(docs: readonly RawDocument[]): { objects: ClusterObjects; diagnostics: string[] } {
   const sink = new DiagnosticSink();
-  const objects = completeEndpointSlices(resolveConflicts(decodeObjects(docs, sink), sink), sink);
+  const objects = clusterObjectsFromDocuments(docs, sink);
   return { objects, diagnostics: sink.all.map(formatDiagnostic).sort() };
 }
 

@@ -1,10 +1,8 @@
 /** Shared by the k8s-* tests: decode YAML text the way `-f file` does, and look at diagnostics. */
-import { completeEndpointSlices } from '../../src/core/k8s/endpoint-slices.js';
-import { resolveConflicts } from '../../src/core/k8s/conflicts.js';
 import { decodeObjects } from '../../src/core/k8s/decode.js';
 import { DiagnosticSink, formatDiagnostic, type Diagnostic } from '../../src/core/model/diagnostics.js';
 import type { ClusterObjects } from '../../src/core/model/objects.js';
-import { parseManifestText } from '../../src/runtime/sources/files.js';
+import { clusterObjectsFromDocuments, parseManifestText } from '../../src/runtime/sources/files.js';
 
 export interface Decoded {
   readonly objects: ClusterObjects;
@@ -26,8 +24,7 @@ export function decodeYaml(text: string, file = 'input.yaml'): Decoded {
 /** The whole pipeline loadClusterObjects runs, on text. */
 export function loadYaml(text: string, file = 'input.yaml'): Decoded {
   const sink = new DiagnosticSink();
-  const decoded = decodeObjects(parseManifestText(text, file, sink), sink);
-  return finish(completeEndpointSlices(resolveConflicts(decoded, sink), sink), sink);
+  return finish(clusterObjectsFromDocuments(parseManifestText(text, file, sink), sink), sink);
 }
 
 /** The one printed diagnostic containing `part`; fails (throws) when there is not exactly one. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   activePods,
+  allPodsRunning,
   addDeploymentPods,
   expiredPods,
   findDeployment,
@@ -9,9 +10,8 @@ import {
   scaleDownVictims,
   withoutPods,
 } from '../../src/runtime/sandbox/changes.js';
-import { planSandbox } from '../../src/runtime/sandbox/plan.js';
 import type { SandboxState } from '../../src/runtime/sandbox/types.js';
-import { objectsFromYaml } from '../helpers/e2e.js';
+import { plannedSandbox } from '../helpers/sandbox.js';
 
 const YAML = `
 apiVersion: apps/v1
@@ -24,15 +24,7 @@ spec:
 `;
 
 function initial(nodes: number): SandboxState {
-  const s = planSandbox(objectsFromYaml(YAML), {
-    name: 't',
-    id: 'abc123',
-    stateDir: '/x',
-    ownerPid: 1,
-    createdAt: '2024-01-01T00:00:00Z',
-    nodes,
-  });
-  return { ...s, pods: s.pods.map((p) => ({ ...p, phase: 'Running' as const })) };
+  return allPodsRunning(plannedSandbox(YAML, nodes));
 }
 
 describe('sandbox changes', () => {

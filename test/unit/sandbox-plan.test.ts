@@ -2,17 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { isKproxyError } from '../../src/core/errors.js';
-import { planSandbox, type PlanInput } from '../../src/runtime/sandbox/plan.js';
 import { MAX_INTERFACE_NAME, podVethName, uplinkName, bridgeName, runIdOfNetns } from '../../src/runtime/sandbox/naming.js';
-import { objectsFromYaml } from '../helpers/e2e.js';
 import { repoPath } from '../helpers/paths.js';
+import { plannedSandbox } from '../helpers/sandbox.js';
 
-const INPUT: PlanInput = { name: 't', id: 'abc123', stateDir: '/x/t', ownerPid: 1, createdAt: '2024-01-01T00:00:00Z', nodes: 1 };
 const ARTICLE = readFileSync(repoPath('examples/article-nginx.yaml'), 'utf8');
-
-function plan(yaml: string, nodes = 1) {
-  return planSandbox(objectsFromYaml(yaml), { ...INPUT, nodes });
-}
 
 const EXTRA = `
 ---
@@ -39,7 +33,7 @@ spec:
 
 describe('sandbox plan', () => {
   it('gives the article pods 172.18.0.5-7 on node-1 and keeps the ClusterIP 172.18.255.127', () => {
-    const s = plan(ARTICLE);
+    const s = plannedSandbox(ARTICLE);
     const workload = s.pods.filter((p) => p.role === 'workload');
     assert.deepEqual(workload.map((p) => [p.name, p.nodeName, p.ip]), [
       ['nginx-0', 'node-1', '172.18.0.5'],
@@ -57,7 +51,7 @@ describe('sandbox plan', () => {
   });
 
   it('spreads pods over nodes, each with its own podCIDR, and routes them by node', () => {
-    const s = plan(ARTICLE, 2);
+    const s = plannedSandbox(ARTICLE, 2);
     assert.deepEqual(s.nodes.map((n) => [n.name, n.address, n.podCIDR]), [
       ['node-1', '198.51.100.2', '172.18.0.0/24'],
       ['node-2', '198.51.100.3', '172.18.1.0/24'],
@@ -72,7 +66,7 @@ describe('sandbox plan', () => {
   });
 
   it('allocates ClusterIPs, nodePorts (skipping taken ones), LB ingress and a health-check port', () => {
-    const s = plan(ARTICLE + EXTRA);
+    const s = plannedSandbox(ARTICLE + EXTRA);
     const byName = new Map(s.services.map((x) => [x.meta.name, x]));
     assert.equal(byName.get('lb')?.clusterIP, '172.18.255.10');
     assert.equal(byName.get('np')?.clusterIP, '172.18.255.11');
@@ -86,7 +80,7 @@ describe('sandbox plan', () => {
   });
 
   it('honours explicit pod IPs and places the pod on the node owning the address', () => {
-    const s = plan(
+    const s = plannedSandbox(
       `${ARTICLE}
 ---
 apiVersion: v1
@@ -107,7 +101,7 @@ status: {podIP: 172.18.1.9, podIPs: [{ip: 172.18.1.9}]}
   it('refuses a pod IP outside every podCIDR, naming the pod and the field', () => {
     assert.throws(
       () =>
-        plan(`apiVersion: v1
+        plannedSandbox(`apiVersion: v1
 kind: Pod
 metadata: {name: lost, namespace: default}
 spec: {containers: [{name: c}]}
@@ -118,7 +112,7 @@ status: {podIP: 10.9.9.9, podIPs: [{ip: 10.9.9.9}]}
   });
 
   it('uses the podCIDR and name of Node manifests, and adds generated nodes that do not overlap', () => {
-    const s = plan(
+    const s = plannedSandbox(
       `apiVersion: v1
 kind: Node
 metadata: {name: worker-a}

@@ -4,11 +4,11 @@ import { decodeObjects } from '../../src/core/k8s/decode.js';
 import { DiagnosticSink, formatDiagnostic } from '../../src/core/model/diagnostics.js';
 import type { Service } from '../../src/core/model/objects.js';
 import { renderManifests } from '../../src/runtime/sandbox/manifests.js';
-import { planSandbox } from '../../src/runtime/sandbox/plan.js';
+import { allPodsRunning } from '../../src/runtime/sandbox/changes.js';
 import { buildEndpointSlices, endpointConditions, slicesForService } from '../../src/runtime/sandbox/slices.js';
 import type { SandboxPodState, SandboxState } from '../../src/runtime/sandbox/types.js';
 import { parseManifestText } from '../../src/runtime/sources/files.js';
-import { objectsFromYaml } from '../helpers/e2e.js';
+import { plannedSandbox } from '../helpers/sandbox.js';
 
 const YAML = `
 apiVersion: apps/v1
@@ -73,18 +73,7 @@ endpoints: [{addresses: [192.0.2.7], conditions: {ready: true}}]
 `;
 
 function state(nodes = 1): SandboxState {
-  return planSandbox(objectsFromYaml(YAML), {
-    name: 't',
-    id: 'abc123',
-    stateDir: '/x',
-    ownerPid: 1,
-    createdAt: '2024-01-01T00:00:00Z',
-    nodes,
-  });
-}
-
-function running(s: SandboxState): SandboxState {
-  return { ...s, pods: s.pods.map((p) => ({ ...p, phase: 'Running' as const })) };
+  return plannedSandbox(YAML, nodes);
 }
 
 function svc(s: SandboxState, name: string): Service {
@@ -106,7 +95,7 @@ describe('sandbox EndpointSlices', () => {
   });
 
   it('resolves named targetPorts per pod and groups pods with different ports into separate slices', () => {
-    const s = running(state());
+    const s = allPodsRunning(state());
     const slices = slicesForService(svc(s, 'web'), s.pods);
     const summary = slices.map((sl) => ({
       ports: sl.ports.map((p) => `${p.name ?? ''}:${p.port ?? 0}/${p.protocol}`),
@@ -129,7 +118,7 @@ describe('sandbox EndpointSlices', () => {
   });
 
   it('never selects client pods, and gives a Service without pods one empty slice', () => {
-    const s = running(state());
+    const s = allPodsRunning(state());
     const everything: Service = { ...svc(s, 'web'), selector: {} };
     const ips = slicesForService(everything, s.pods).flatMap((sl) => sl.endpoints.map((e) => e.addresses[0]));
     assert.ok(!ips.includes('172.18.0.254'), 'the client pod is not an endpoint');
@@ -141,14 +130,14 @@ describe('sandbox EndpointSlices', () => {
   });
 
   it('passes the given slices of a selectorless Service through', () => {
-    const s = running(state());
+    const s = allPodsRunning(state());
     const all = buildEndpointSlices(s.services, s.pods, s.inputSlices);
     const manual = all.filter((sl) => sl.serviceName === 'manual');
     assert.deepEqual(manual.map((sl) => sl.endpoints.map((e) => e.addresses[0])), [['192.0.2.7']]);
   });
 
   it('writes manifests that decode back to the same Nodes, Services and EndpointSlices', () => {
-    const s = running(state(2));
+    const s = allPodsRunning(state(2));
     const text = renderManifests(s);
     const sink = new DiagnosticSink();
     const back = decodeObjects(parseManifestText(text, 'cluster.yaml', sink), sink);

@@ -2,20 +2,13 @@
 // the JSON shapes of the command-line contract, text output, usage errors, stdin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runKproxy as kproxy } from '../helpers/cli.js';
 import { repoPath } from '../helpers/paths.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const DUMP = repoPath('test/fixtures/dumps/nginx-current.nft.save.txt');
-
-function kproxy(args: readonly string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', input, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface TraceOut {
   verdict: string;

@@ -1,17 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { runKproxy } from '../helpers/cli.js';
 import { repoPath } from '../helpers/paths.js';
 import type { RulesDiff } from '../../src/tracer/diff.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const MANIFESTS = repoPath('examples/article-nginx-endpoints.yaml');
 const CURRENT = fs.readFileSync(repoPath('test/fixtures/dumps/nginx-current.nft.save.txt'), 'utf8');
 
 function diff(dump: string): { status: number | null; out: RulesDiff; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, 'diff', '-f', MANIFESTS, '--hostname-override', 'node-1', '--rules', '-', '--json'], { encoding: 'utf8', input: dump, timeout: 60_000 });
+  const r = runKproxy(['diff', '-f', MANIFESTS, '--hostname-override', 'node-1', '--rules', '-', '--json'], dump);
   return { status: r.status, out: JSON.parse(r.stdout) as RulesDiff, stderr: r.stderr };
 }
 

@@ -90,6 +90,27 @@ test('ports: tcp/udp modules only match their protocol; multiport; ranges and "!
   assert.equal(r('-p sctp -m sctp --dport 80', { protocol: 'sctp' }), 'DNAT');
 });
 
+test('TCP flags: the traced packet is a SYN (--syn and --tcp-flags evaluated on it); other protocols never match', () => {
+  const r = (m: string, p: Partial<TracePacket> = {}): TraceResult => run({ nat: [`-A PREROUTING ${m} ${DNAT_A}`] }, p);
+  assert.equal(r('-p tcp -m tcp --syn').verdict, 'DNAT');
+  assert.equal(r('-p tcp -m tcp ! --syn').verdict, 'NO_SERVICE');
+  assert.equal(r('-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN --dport 80').verdict, 'DNAT', 'as iptables-save writes --syn');
+  assert.equal(r('-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN --dport 81').verdict, 'NO_SERVICE', 'the port still counts');
+  assert.equal(r('-p tcp -m tcp --tcp-flags SYN,ACK SYN,ACK').verdict, 'NO_SERVICE', 'a SYN-ACK is a reply, not this packet');
+  assert.equal(r('-p tcp -m tcp ! --tcp-flags SYN,ACK SYN,ACK').verdict, 'DNAT');
+  assert.equal(r('-p tcp -m tcp --tcp-flags RST RST').verdict, 'NO_SERVICE');
+  assert.equal(r('-p tcp -m tcp --tcp-flags ALL SYN').verdict, 'DNAT', 'no other flag is set');
+  assert.equal(r('-p tcp -m tcp --tcp-flags ALL NONE').verdict, 'NO_SERVICE');
+  assert.equal(r('-p tcp -m tcp --tcp-flags NONE NONE').verdict, 'DNAT', 'an empty mask matches every packet');
+  assert.equal(r('-m tcp --syn', { protocol: 'udp' }).verdict, 'NO_SERVICE');
+  assert.equal(r('-m tcp ! --syn', { protocol: 'udp' }).verdict, 'NO_SERVICE', 'the tcp match never holds for UDP, negated or not');
+  assert.ok(r('-p tcp -m tcp --syn').notes.some((n) => /traced as a connection's first one, a SYN/.test(n)));
+  assert.ok(!r('-p tcp -m tcp --dport 80').notes.some((n) => /SYN/.test(n)), 'said only where flags were evaluated');
+  // A rule kube-proxy's peers write: drop new connections that do not start with a SYN.
+  const guard = ['-A PREROUTING -p tcp -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN -m conntrack --ctstate NEW -j DROP', `-A PREROUTING -d 10.96.0.10/32 ${DNAT_A}`];
+  assert.equal(run({ nat: guard }).verdict, 'DNAT');
+});
+
 test('addrtype LOCAL: node IPs and 127.0.0.0/8; UNICAST otherwise', () => {
   const r = (m: string, p: Partial<TracePacket>): string => run({ nat: [`-A PREROUTING ${m} ${DNAT_A}`, `-A OUTPUT ${m} ${DNAT_A}`] }, p).verdict;
   assert.equal(r('-m addrtype --dst-type LOCAL', { dst: '192.168.0.2' }), 'DNAT');

@@ -1,13 +1,13 @@
 // `kproxy graph` in headless Chromium: the page loads without errors, shows a node for every
 // chain on the service's path and a label for every probability, and its screenshot is not blank.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { runKproxy } from '../helpers/cli.js';
 import { repoPath } from '../helpers/paths.js';
 import { parseIptables } from '../../src/dataplanes/iptables/parse.js';
 import { lowerIptables } from '../../src/tracer/lower-iptables.js';
@@ -35,9 +35,46 @@ const PIXEL_STATS = `(async () => {
   return { ink, colours: colours.size, total: data.length / 4 };
 })()`;
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 const OVERALL = repoPath('test/fixtures/dumps/overall-current.nft.save.txt');
+
+/** Whether Debian's Chromium is here; skips `t` otherwise (a failure under KPROXY_E2E=required). */
+function haveChromium(t: TestContext): boolean {
+  if (fs.existsSync(CHROMIUM)) return true;
+  if (process.env.KPROXY_E2E === 'required') assert.fail(`${CHROMIUM} is missing (Debian package chromium)`);
+  t.skip(`${CHROMIUM} is missing`);
+  return false;
+}
+
+/** Headless Chromium with a fresh profile directory (playwright passes it as --user-data-dir). */
+function launchChromium(profile: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1600, height: 900 },
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+}
+
+/** Opens a file in a new page and asserts that it loaded without a page error or a console error. */
+async function openWithoutErrors(browser: BrowserContext, file: string): Promise<Page> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(pathToFileURL(file).href);
+  assert.deepEqual(errors, []);
+  return page;
+}
+
+/** Not blank: the screenshot, drawn into a canvas of `page`, has many non-white pixels of several colours. */
+async function assertNotBlank(page: Page, png: Buffer): Promise<void> {
+  const stats = await page.evaluate<{ ink: number; colours: number; total: number }>(PIXEL_STATS.replace('B64', png.toString('base64')));
+  assert.ok(stats.ink / stats.total > 0.01, `ink ${stats.ink}/${stats.total}`);
+  assert.ok(stats.colours >= 4, `colours ${stats.colours}`);
+}
 
 test('the graph has a node per chain on the path and edges labelled with the exact probabilities', () => {
   const program = lowerIptables(parseIptables(fs.readFileSync(repoPath('test/fixtures/dumps/nginx-current.nft.save.txt'), 'utf8')));
@@ -62,23 +99,13 @@ test('the graph has a node per chain on the path and edges labelled with the exa
 });
 
 test('graph --out FILE.html renders in headless Chromium', async (t) => {
-  if (!fs.existsSync(CHROMIUM)) {
-    if (process.env.KPROXY_E2E === 'required') assert.fail(`${CHROMIUM} is missing (Debian package chromium)`);
-    t.skip(`${CHROMIUM} is missing`);
-    return;
-  }
+  if (!haveChromium(t)) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kproxy-graph-'));
   const profile = path.join(dir, 'profile');
   const out = path.join(dir, 'svc5.html');
-  // a fresh profile directory (playwright passes it to Chromium as --user-data-dir)
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1600, height: 900 },
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  const browser = await launchChromium(profile);
   try {
-    const r = spawnSync(process.execPath, [MAIN, 'graph', OVERALL, '--service', 'ns5/svc5', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+    const r = runKproxy(['graph', OVERALL, '--service', 'ns5/svc5', '--out', out]);
     assert.equal(r.status, 0, r.stderr);
     const program = lowerIptables(parseIptables(fs.readFileSync(OVERALL, 'utf8')));
     const explanation = explainProgram(program);
@@ -86,14 +113,7 @@ test('graph --out FILE.html renders in headless Chromium', async (t) => {
     assert.ok(svc5);
     const graph = buildServiceGraph(program, explanation, [svc5]);
 
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    await page.goto(pathToFileURL(out).href);
-    assert.deepEqual(errors, []);
+    const page = await openWithoutErrors(browser, out);
     const nodeTitles = await page.locator('g.node title').allTextContents();
     for (const chain of svc5.chains) assert.ok(nodeTitles.includes(chain), `a node for ${chain}`);
     assert.ok(nodeTitles.includes('10.180.0.3:80'), 'a node for the endpoint');
@@ -112,11 +132,8 @@ test('graph --out FILE.html renders in headless Chromium', async (t) => {
       assert.deepEqual(toEndpoint.map((e) => e.label), ['1'], sec.title);
     }
 
-    // not blank: the screenshot, drawn into a canvas, has many non-white pixels of several colours
     const png = await page.screenshot({ fullPage: true });
-    const stats = await page.evaluate<{ ink: number; colours: number; total: number }>(PIXEL_STATS.replace('B64', png.toString('base64')));
-    assert.ok(stats.ink / stats.total > 0.01, `ink ${stats.ink}/${stats.total}`);
-    assert.ok(stats.colours >= 4, `colours ${stats.colours}`);
+    await assertNotBlank(page, png);
   } finally {
     await browser.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -124,22 +141,13 @@ test('graph --out FILE.html renders in headless Chromium', async (t) => {
 });
 
 test('graph --out FILE.svg: the SVG alone loads in headless Chromium with every chain and probability of a sandbox dump', async (t) => {
-  if (!fs.existsSync(CHROMIUM)) {
-    if (process.env.KPROXY_E2E === 'required') assert.fail(`${CHROMIUM} is missing (Debian package chromium)`);
-    t.skip(`${CHROMIUM} is missing`);
-    return;
-  }
+  if (!haveChromium(t)) return;
   const dumpPath = repoPath('test/fixtures/dumps/sandbox-one-node.save.txt');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kproxy-graph-'));
   const out = path.join(dir, 'web-lb-ranges.svg');
-  const browser = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1600, height: 900 },
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  const browser = await launchChromium(path.join(dir, 'profile'));
   try {
-    const r = spawnSync(process.execPath, [MAIN, 'graph', dumpPath, '--service', 'default/web-lb-ranges', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+    const r = runKproxy(['graph', dumpPath, '--service', 'default/web-lb-ranges', '--out', out]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(fs.readFileSync(out, 'utf8'), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     const program = lowerIptables(parseIptables(fs.readFileSync(dumpPath, 'utf8')));
@@ -152,14 +160,7 @@ test('graph --out FILE.svg: the SVG alone loads in headless Chromium with every 
     // the cluster IP is pictured for a pod's traffic (not masqueraded), the others for outside traffic (masqueraded)
     const masq = graph.sections.map((sec) => sec.nodes.some((n) => n.label === 'KUBE-MARK-MASQ'));
     assert.deepEqual(masq, [false, true, true], graph.sections.map((sec) => sec.title).join(' | '));
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    await page.goto(pathToFileURL(out).href);
-    assert.deepEqual(errors, []);
+    const page = await openWithoutErrors(browser, out);
     const nodeTitles = await page.locator('g.node title').allTextContents();
     for (const chain of svc.chains) assert.ok(nodeTitles.includes(chain), `a node for ${chain}`);
     for (const ep of ['172.18.0.5:8080', '172.18.0.6:8080', '172.18.0.7:8080']) assert.ok(nodeTitles.includes(ep), `a node for ${ep}`);
@@ -170,9 +171,7 @@ test('graph --out FILE.svg: the SVG alone loads in headless Chromium with every 
     // a full-page screenshot needs an HTML document: the viewport of the SVG, measured in a blank HTML page
     const png = await page.screenshot();
     const blank = await browser.newPage();
-    const stats = await blank.evaluate<{ ink: number; colours: number; total: number }>(PIXEL_STATS.replace('B64', png.toString('base64')));
-    assert.ok(stats.ink / stats.total > 0.01, `ink ${stats.ink}/${stats.total}`);
-    assert.ok(stats.colours >= 4, `colours ${stats.colours}`);
+    await assertNotBlank(blank, png);
   } finally {
     await browser.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -43,16 +43,32 @@ function newProxy(udpIdleTimeoutMs = 250): UserspaceProxy {
 }
 
 /** A backend that answers every connection with its name after reading the request's end. */
-async function namedServer(name: string): Promise<number> {
+/** A TCP server on LOCAL (closed after the test) that hands each connection to `handle`; returns its port. */
+async function tcpServer(handle: (s: net.Socket) => void): Promise<number> {
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
     s.on('error', () => undefined);
-    s.resume();
-    s.on('end', () => s.end(name));
+    handle(s);
   });
   await new Promise<void>((r) => server.listen(0, LOCAL, r));
   cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
   const a = server.address();
   return typeof a === 'object' && a !== null ? a.port : 0;
+}
+
+/** Answers every connection with its name once the client has sent everything. */
+function namedServer(name: string): Promise<number> {
+  return tcpServer((s) => {
+    s.resume();
+    s.on('end', () => s.end(name));
+  });
+}
+
+/** Echoes what it receives, and half-closes when the client does. */
+function echoServer(): Promise<number> {
+  return tcpServer((s) => {
+    s.on('data', (b: Buffer) => s.write(b));
+    s.on('end', () => s.end());
+  });
 }
 
 /** Connects, sends `data`, half-closes, reads everything. */
@@ -199,15 +215,7 @@ describe('TCP', () => {
   });
 
   test('listeners follow plan changes: a removed frontend\'s open connection finishes, the others are untouched', async () => {
-    const slow = net.createServer({ allowHalfOpen: true }, (s) => {
-      s.on('error', () => undefined);
-      s.on('data', (b: Buffer) => s.write(b));
-      s.on('end', () => s.end());
-    });
-    await new Promise<void>((r) => slow.listen(0, LOCAL, r));
-    cleanups.push(() => new Promise<void>((r) => slow.close(() => r())));
-    const a = slow.address();
-    const echoPort = typeof a === 'object' && a !== null ? a.port : 0;
+    const echoPort = await echoServer();
     const other = await namedServer('other');
     const proxy = newProxy();
     const first = await proxy.reconcile(plan(frontend('old', 'TCP', [ep(echoPort)]), frontend('keep', 'TCP', [ep(other)])));
@@ -230,15 +238,7 @@ describe('TCP', () => {
   });
 
   test('an endpoint removed from the plan gets no new connection while its open one continues', async () => {
-    const echo = net.createServer({ allowHalfOpen: true }, (s) => {
-      s.on('error', () => undefined);
-      s.on('data', (b: Buffer) => s.write(b));
-      s.on('end', () => s.end());
-    });
-    await new Promise<void>((r) => echo.listen(0, LOCAL, r));
-    cleanups.push(() => new Promise<void>((r) => echo.close(() => r())));
-    const ad = echo.address();
-    const echoPort = typeof ad === 'object' && ad !== null ? ad.port : 0;
+    const echoPort = await echoServer();
     const other = await namedServer('other');
     const proxy = newProxy();
     const port = (await proxy.reconcile(plan(frontend('svc', 'TCP', [ep(echoPort)])))).get('svc') ?? 0;

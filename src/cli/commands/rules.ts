@@ -30,6 +30,7 @@ import {
   type ProxyFlagValues,
   type ResolvedProxyOptions,
 } from '../options/proxy-options.js';
+import { collectRepeated } from '../options/repeatable.js';
 
 /** What commander collects for `rules`. */
 export interface RulesFlagValues extends ProxyFlagValues, ConnectionFlagValues {
@@ -52,14 +53,10 @@ export interface RulesRequest {
   readonly proxy: ResolvedProxyOptions;
 }
 
-function collect(value: string, previous: readonly string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-export function addRulesOptions(cmd: Command): Command {
+function addRulesOptions(cmd: Command): Command {
   addConnectionOptions(addProxyOptions(cmd));
   return cmd
-    .option('-f, --filename <path>', 'Kubernetes objects: a YAML/JSON file, a folder (read recursively) or - for stdin (repeatable)', collect)
+    .option('-f, --filename <path>', 'Kubernetes objects: a YAML/JSON file, a folder (read recursively) or - for stdin (repeatable)', collectRepeated)
     .addOption(new Option('--ip-family <family>', 'which family to render').choices(['ipv4', 'ipv6']).default('ipv4'))
     .addOption(
       new Option('--format <format>', 'current: today\'s kube-proxy; legacy: kube-proxy 1.18 (names and chains as in older blog posts)')
@@ -145,7 +142,7 @@ export function renderRulesFor(objects: ClusterObjects, request: RulesRequest, s
 }
 
 /** `rules --proxy-mode userspace`: the listener plan (as comments) and the portal rules, or the jumps. */
-export function userspaceRulesText(objects: ClusterObjects, request: RulesRequest, sink: DiagnosticSink): string {
+function userspaceRulesText(objects: ClusterObjects, request: RulesRequest, sink: DiagnosticSink): string {
   const tool = request.family === 'IPv6' ? 'ip6tables' : 'iptables';
   if (request.showJumps) return userspaceJumpText(tool);
   const config = request.proxy.config;
@@ -157,7 +154,7 @@ export function userspaceRulesText(objects: ClusterObjects, request: RulesReques
 }
 
 /** The text `rules` prints on stdout. */
-export function rulesOutput(ruleset: Ruleset, request: RulesRequest): string {
+function rulesOutput(ruleset: Ruleset, request: RulesRequest): string {
   if (!request.showJumps) return serializeRuleset(ruleset);
   return installedJumpText(ruleset, request.format, request.family);
 }
@@ -172,22 +169,16 @@ async function runRules(opts: RulesFlagValues): Promise<void> {
       ? await loadClusterObjects(request.files, sink)
       : await loadApiObjects(request.connection, config.nodeName, config.serviceProxyName, sink);
   noteFilteredObjects(objects, request.proxy.config.serviceProxyName, sink);
-  if (request.proxy.config.mode === 'userspace') {
-    try {
-      process.stdout.write(userspaceRulesText(objects, request, sink));
-    } finally {
-      for (const d of sink.all) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    }
-    process.exitCode = sink.hasErrors ? 1 : 0;
-    return;
-  }
-  let ruleset: Ruleset;
+  let text: string;
   try {
-    ruleset = renderRulesFor(objects, request, sink);
+    text =
+      request.proxy.config.mode === 'userspace'
+        ? userspaceRulesText(objects, request, sink)
+        : rulesOutput(renderRulesFor(objects, request, sink), request);
   } finally {
     for (const d of sink.all) process.stderr.write(`${formatDiagnostic(d)}\n`);
   }
-  process.stdout.write(rulesOutput(ruleset, request));
+  process.stdout.write(text);
   process.exitCode = sink.hasErrors ? 1 : 0;
 }
 

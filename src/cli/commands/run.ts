@@ -22,6 +22,7 @@ import { reexecInNetns } from '../../runtime/netns.js';
 import { ServiceHealthServer } from '../../runtime/service-health.js';
 import { configzBody, v1alpha1Yaml } from '../options/effective-config.js';
 import { loadKubeProxyConfiguration } from '../options/kube-proxy-config.js';
+import { collectRepeated } from '../options/repeatable.js';
 import { addProxyOptions, proxyConfigFromOptions, type ProxyFlagValues } from '../options/proxy-options.js';
 import { addOperationalOptions, operationalFromOptions, withBindAddress, type OperationalFlagValues } from '../options/operational.js';
 import { checkDuration } from '../options/validate.js';
@@ -39,9 +40,6 @@ interface RunFlagValues extends ProxyFlagValues, OperationalFlagValues {
   readonly ipFamilies?: string;
 }
 
-function collect(value: string, previous: readonly string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 function seconds(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -177,7 +175,7 @@ export function registerRunCommand(program: Command): void {
     );
   addOperationalOptions(addProxyOptions(cmd))
     .option('--write-config-to <file>', 'write the effective configuration (KubeProxyConfiguration v1alpha1 YAML) to this file and exit')
-    .option('-f, --filename <path>', 'Kubernetes objects to watch instead of the API: a file, a folder (recursively) (repeatable)', collect)
+    .option('-f, --filename <path>', 'Kubernetes objects to watch instead of the API: a file, a folder (recursively) (repeatable)', collectRepeated)
     .option('--netns <name>', 'run inside this network namespace (re-executes under `ip netns exec`)')
     .option('--iptables-sync-period <duration>', 'the longest time between syncs (default 30s)')
     .option('--iptables-min-sync-period <duration>', 'the shortest time between syncs (default 1s)')

@@ -17,6 +17,7 @@ import {
   type SandboxChange,
   type SandboxStatus,
 } from '../../runtime/sandbox/index.js';
+import { collectRepeated } from '../options/repeatable.js';
 
 interface CommonOptions {
   readonly name: string;
@@ -44,10 +45,6 @@ function seconds(value: string): number {
     throw new KproxyError('E_USAGE', `--grace must be a number of seconds >= 0, not "${value}"`);
   }
   return n;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 /** Fields left unset for an API server to fill in: the sandbox fills them, so no need to warn. */
@@ -131,7 +128,7 @@ export function registerSandboxCommand(program: Command): void {
 
   common(sandbox.command('up'))
     .description('build a sandbox from manifests (Deployments, Pods, Services) and publish its cluster state')
-    .requiredOption('-f, --filename <path>', 'manifest file or folder (repeatable; - for stdin)', collect)
+    .requiredOption('-f, --filename <path>', 'manifest file or folder (repeatable; - for stdin)', collectRepeated)
     .option('--nodes <n>', 'number of nodes', '1')
     .action(async (o: CommonOptions & { filename: string[]; nodes: string }) => {
       const sink = new DiagnosticSink();

@@ -25,13 +25,10 @@ import { formatTrace, traceJson } from '../../tracer/report.js';
 import { trace } from '../../tracer/trace.js';
 import { rulesRequestFromOptions, type RulesFlagValues } from './rules.js';
 import { addProxyOptions } from '../options/proxy-options.js';
-
-function collect(value: string, previous: readonly string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
+import { collectRepeated } from '../options/repeatable.js';
 
 /** Reads a file, or stdin for `-`. */
-export async function readInput(path: string): Promise<string> {
+async function readInput(path: string): Promise<string> {
   if (path !== '-') return readFile(path, 'utf8');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
@@ -62,7 +59,7 @@ and matter only with -f.`;
 export function addManifestOptions(cmd: Command): Command {
   addProxyOptions(cmd);
   return cmd
-    .option('-f, --filename <path>', 'Kubernetes objects: a YAML/JSON file, a folder or - for stdin (repeatable)', collect)
+    .option('-f, --filename <path>', 'Kubernetes objects: a YAML/JSON file, a folder or - for stdin (repeatable)', collectRepeated)
     .addOption(new Option('--format <format>', 'the kube-proxy format to render: current or legacy (1.18)').choices(['current', 'legacy']).default('current'))
     .option('--no-random-fully', 'render for an iptables without --random-fully')
     .option('--no-nfacct', 'render for a host without nfacct counters');
@@ -135,7 +132,7 @@ interface TraceFlagValues extends RulesFlagValues {
 }
 
 /** `IP:PORT` or `[IPv6]:PORT`. */
-export function parseHostPort(text: string, what: string): { ip: string; port: number } {
+function parseHostPort(text: string, what: string): { ip: string; port: number } {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
   const ip = m === null ? null : parseIP(m[1] ?? '');
   const port = Number(m?.[2]);
@@ -188,7 +185,7 @@ function nodeIPsFrom(values: readonly string[]): string[] {
 }
 
 /** `--rules DUMP` or `-f PATH` (exactly one) → the IR, and the node's IPs (`--node-ip`, or the rendered state's). */
-export async function loadRules(opts: TraceFlagValues, family: IPFamily): Promise<LoadedRules> {
+async function loadRules(opts: TraceFlagValues, family: IPFamily): Promise<LoadedRules> {
   const files = opts.filename ?? [];
   if ((opts.rules === undefined) === (files.length === 0)) {
     throw new KproxyError('E_USAGE', 'give the rules with either --rules DUMP (iptables-save output or restore input, - for stdin) or -f PATH (manifests)');

@@ -18,7 +18,7 @@ export interface DemoReport {
 
 const BAR_WIDTH = 40;
 
-export function formatResultTable(r: DemoResult, pods: readonly string[]): string {
+function formatResultTable(r: DemoResult, pods: readonly string[]): string {
   const lines = [
     `from ${r.from} to ${r.target} (${r.service}${r.affinity ? ', ClientIP affinity' : ''}): ` +
       `${r.requests} requests, ${r.errors} errors`,

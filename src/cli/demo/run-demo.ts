@@ -6,12 +6,11 @@
 import { KproxyError } from '../../core/errors.js';
 import type { ClusterObjects } from '../../core/model/objects.js';
 import type { ProxyMode } from '../../core/model/config.js';
-import { inNetns, startDaemon, waitFor, type DaemonHandle } from '../../runtime/daemon-process.js';
+import { DEFAULT_HEALTH_PORT, firstSyncDone, inNetns, startDaemon, waitFor, type DaemonHandle } from '../../runtime/daemon-process.js';
 import { createSandbox, type Sandbox } from '../../runtime/sandbox/index.js';
+import { checkDemoMode } from './offline.js';
 import { kubeRulesOf, type DemoReport, type DemoResult } from './report.js';
 import { demoTargets } from './targets.js';
-
-const HEALTH_PORT = 10256;
 
 export interface DemoOptions {
   readonly mode: ProxyMode;
@@ -25,21 +24,6 @@ export interface DemoOutcome {
   readonly pods: readonly string[];
   /** The KUBE-* lines of `iptables-save` in the node. */
   readonly rules: string;
-}
-
-const EPOCH = '1970-01-01T00:00:00Z';
-
-/** The daemon's /livez says every family has synced once (whatever the mode programs). */
-async function firstSyncDone(netns: string): Promise<boolean> {
-  try {
-    const body = JSON.parse(await inNetns(netns, ['curl', '-s', '--max-time', '1', `127.0.0.1:${HEALTH_PORT}/livez`])) as {
-      status?: Record<string, { lastUpdated?: string }>;
-    };
-    const families = Object.values(body.status ?? {});
-    return families.length > 0 && families.every((f) => f.lastUpdated !== undefined && f.lastUpdated !== EPOCH);
-  } catch {
-    return false;
-  }
 }
 
 async function sendTraffic(sb: Sandbox, opts: DemoOptions): Promise<DemoResult[]> {
@@ -65,9 +49,7 @@ async function sendTraffic(sb: Sandbox, opts: DemoOptions): Promise<DemoResult[]
 }
 
 export async function runDemo(objects: ClusterObjects, opts: DemoOptions): Promise<DemoOutcome> {
-  if (opts.mode !== 'iptables' && opts.mode !== 'userspace') {
-    throw new KproxyError('E_UNSUPPORTED', `demo --mode ${opts.mode}: this mode is not available yet (iptables and userspace only)`);
-  }
+  checkDemoMode(opts.mode);
   opts.progress('building the sandbox: a node, its pods and an external client in network namespaces');
   const sb = await createSandbox(objects, { name: `demo-${process.pid}`, nodes: 1, onProgress: (m) => opts.progress(`  ${m}`) });
   let daemon: DaemonHandle | null = null;
@@ -81,7 +63,7 @@ export async function runDemo(objects: ClusterObjects, opts: DemoOptions): Promi
       '--node-ip', node.address,
       '--ip-families', 'ipv4',
       '--iptables-min-sync-period', '100ms',
-      '--healthz-bind-address', `0.0.0.0:${HEALTH_PORT}`,
+      '--healthz-bind-address', `0.0.0.0:${DEFAULT_HEALTH_PORT}`,
     ]);
     const d = daemon;
     await waitFor(

@@ -26,7 +26,7 @@ function modeBlock(p: ProxyConfig, mode: ProxyConfig['mode'][]): { minSyncPeriod
 }
 
 /** The v1alpha1 object, as kube-proxy's round trip writes it (only the active mode's block carries sync periods). */
-export function v1alpha1Config(p: ProxyConfig, o: OperationalSettings): Record<string, unknown> {
+function v1alpha1Config(p: ProxyConfig, o: OperationalSettings): Record<string, unknown> {
   const ipt = modeBlock(p, ['iptables', 'userspace']);
   const ipvs = modeBlock(p, ['ipvs']);
   const nft = modeBlock(p, ['nftables']);
@@ -84,6 +84,7 @@ export function v1alpha1Config(p: ProxyConfig, o: OperationalSettings): Record<s
     portRange: p.proxyPortRange,
     serviceProxyName: p.serviceProxyName === '' ? undefined : p.serviceProxyName,
     showHiddenMetricsForVersion: o.showHiddenMetricsForVersion,
+    udpIdleTimeout: p.mode === 'userspace' ? goDuration(p.udpIdleTimeoutMs / 1000) : undefined,
   };
 }
 
@@ -152,6 +153,7 @@ export function configzBody(p: ProxyConfig, o: OperationalSettings): Record<stri
       MinSyncPeriod: ns(p.minSyncPeriodSeconds),
       ConfigSyncPeriod: ns(o.configSyncPeriodSeconds),
       PortRange: p.proxyPortRange,
+      UDPIdleTimeout: p.mode === 'userspace' ? ns(p.udpIdleTimeoutMs / 1000) : undefined,
     },
   };
 }

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { KproxyError } from '../../core/errors.js';
+import { isRecord } from '../../core/k8s/fields.js';
 import type { DetectLocalMode, ProxyMode } from '../../core/model/config.js';
 import {
   checkClusterCIDRs,
@@ -15,6 +16,7 @@ import {
   checkHostname,
   checkMasqueradeBit,
   checkNodePortAddresses,
+  checkPortRange,
   checkProxyMode,
   type Checked,
 } from './validate.js';
@@ -40,6 +42,10 @@ export interface ConfigFileSettings {
   featureGates?: Record<string, boolean>;
   serviceProxyName?: string;
   conntrackTCPBeLiberal?: boolean;
+  /** portRange, as given (userspace mode's proxy ports). */
+  proxyPortRange?: string;
+  /** udpIdleTimeout in ms; a zero duration is defaulted (250ms) as kube-proxy defaults it. */
+  udpIdleTimeoutMs?: number;
 }
 
 export interface KubeProxyConfigFile {
@@ -102,10 +108,6 @@ class Collector {
   readonly values = new Map<string, Value>();
   readonly warnings: string[] = [];
   readonly errors: string[] = [];
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function readLeaf(kind: Leaf, raw: unknown, path: string, out: Collector): void {
@@ -223,6 +225,10 @@ function settingsFrom(out: Collector): ConfigFileSettings {
   if (isRecord(gates)) s.featureGates = gates;
   s.serviceProxyName = str(out, 'serviceProxyName');
   s.conntrackTCPBeLiberal = bool(out, 'conntrack.tcpBeLiberal');
+  const portRange = str(out, 'portRange');
+  if (portRange !== undefined) s.proxyPortRange = take(out, 'portRange', checkPortRange(portRange));
+  const udpIdle = num(out, 'udpIdleTimeout');
+  if (udpIdle !== undefined && udpIdle > 0) s.udpIdleTimeoutMs = Math.round(udpIdle * 1000);
   for (const key of Object.keys(s) as (keyof ConfigFileSettings)[]) if (s[key] === undefined) Reflect.deleteProperty(s, key);
   return s;
 }

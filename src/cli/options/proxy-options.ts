@@ -11,21 +11,22 @@ import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { KproxyError } from '../../core/errors.js';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from '../../core/model/config.js';
-import { parsePortRange } from '../../dataplanes/userspace/ports.js';
 import type { KubeProxyConfigFile } from './kube-proxy-config.js';
 import {
   checkBool,
   checkClusterCIDRs,
   checkDetectLocalMode,
-  checkDuration,
   checkFeatureGates,
   checkHostname,
   checkMasqueradeBit,
   checkNodeIPs,
   checkNodePortAddresses,
+  checkPortRange,
   checkProxyMode,
+  checkUdpIdleTimeout,
   type Checked,
 } from './validate.js';
+import { collectRepeated } from './repeatable.js';
 
 /** The raw values commander collects for the options added by addProxyOptions. */
 export interface ProxyFlagValues {
@@ -55,17 +56,13 @@ const FILE_OVERRIDDEN_FLAGS: readonly (keyof ProxyFlagValues)[] = [
   'conntrackTcpBeLiberal', 'featureGates', 'proxyPortRange', 'udpTimeout',
 ];
 
-function collect(value: string, previous: readonly string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
 export function addProxyOptions(cmd: Command): Command {
   return cmd
     .option('--proxy-mode <mode>', 'proxy mode: iptables (default), nftables, ipvs or userspace')
     .option('--mode <mode>', 'short alias of --proxy-mode')
     .option('--config <file>', 'a KubeProxyConfiguration file (kubeproxy.config.k8s.io/v1alpha1); replaces the other proxy flags except --hostname-override and --node-ip')
     .option('--hostname-override <name>', "the node's name (lower-cased); default: this machine's hostname")
-    .option('--node-ip <ip>', "one of the node's IPs, when no Node object is given (repeatable)", collect)
+    .option('--node-ip <ip>', "one of the node's IPs, when no Node object is given (repeatable)", collectRepeated)
     .option('--cluster-cidr <cidrs>', 'the pods\' CIDR range(s), comma-separated (one per IP family): traffic from outside it is masqueraded')
     .option('--detect-local-mode <mode>', 'how pod traffic is recognised: ClusterCIDR (default), NodeCIDR, BridgeInterface, InterfaceNamePrefix')
     .option('--pod-bridge-interface <name>', 'with --detect-local-mode BridgeInterface: the pods\' bridge')
@@ -125,22 +122,11 @@ function fromFlags(opts: ProxyFlagValues): { config: ProxyConfig; tcpBeLiberal: 
     nodePortAddresses:
       opts.nodeportAddresses === undefined ? [] : flagValue('--nodeport-addresses', checkNodePortAddresses(opts.nodeportAddresses.split(','))),
     featureGates: opts.featureGates === undefined ? {} : flagValue('--feature-gates', checkFeatureGates(opts.featureGates)),
-    proxyPortRange: opts.proxyPortRange === undefined ? d.proxyPortRange : checkedPortRange(opts.proxyPortRange),
-    udpIdleTimeoutMs: opts.udpTimeout === undefined ? d.udpIdleTimeoutMs : checkedUdpTimeout(opts.udpTimeout),
+    proxyPortRange:
+      opts.proxyPortRange === undefined ? d.proxyPortRange : flagValue('--proxy-port-range', checkPortRange(opts.proxyPortRange)),
+    udpIdleTimeoutMs: opts.udpTimeout === undefined ? d.udpIdleTimeoutMs : flagValue('--udp-timeout', checkUdpIdleTimeout(opts.udpTimeout)),
   };
   return { config, tcpBeLiberal: boolFlag('--conntrack-tcp-be-liberal', opts.conntrackTcpBeLiberal, false) };
-}
-
-function checkedPortRange(text: string): string {
-  const parsed = parsePortRange(text);
-  if ('error' in parsed) throw new KproxyError('E_USAGE', `--proxy-port-range: ${parsed.error}`);
-  return text.trim();
-}
-
-function checkedUdpTimeout(text: string): number {
-  const seconds = flagValue('--udp-timeout', checkDuration(text.trim()));
-  if (seconds <= 0) throw new KproxyError('E_USAGE', `--udp-timeout: must be greater than 0 (got "${text}")`);
-  return Math.round(seconds * 1000);
 }
 
 function fromFile(file: KubeProxyConfigFile): { config: ProxyConfig; tcpBeLiberal: boolean } {
@@ -164,6 +150,8 @@ function fromFile(file: KubeProxyConfigFile): { config: ProxyConfig; tcpBeLibera
     healthzBindAddress: s.healthzBindAddress ?? d.healthzBindAddress,
     metricsBindAddress: s.metricsBindAddress ?? d.metricsBindAddress,
     featureGates: s.featureGates ?? {},
+    proxyPortRange: s.proxyPortRange ?? d.proxyPortRange,
+    udpIdleTimeoutMs: s.udpIdleTimeoutMs ?? d.udpIdleTimeoutMs,
   };
   return { config, tcpBeLiberal: s.conntrackTCPBeLiberal ?? false };
 }

@@ -5,6 +5,7 @@
 import type { DetectLocalMode, ProxyMode } from '../../core/model/config.js';
 import { PROXY_MODES } from '../../core/model/config.js';
 import { parseCIDR, parseIP } from '../../core/net/ip.js';
+import { parsePortRange } from '../../dataplanes/userspace/ports.js';
 
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
@@ -102,4 +103,18 @@ export function checkDuration(value: string): Checked<number> {
   }
   if (consumed === 0 || consumed !== value.length) return bad(`"${value}" is not a duration such as 30s or 1m0s`);
   return ok(total);
+}
+
+/** `--proxy-port-range` / portRange: LOW-HIGH, BASE+OFFSET or PORT; "" or "0-0" = the kernel picks. */
+export function checkPortRange(value: string): Checked<string> {
+  const parsed = parsePortRange(value);
+  return 'error' in parsed ? bad(parsed.error) : ok(value.trim());
+}
+
+/** `--udp-timeout`: a duration greater than 0, in milliseconds. */
+export function checkUdpIdleTimeout(value: string): Checked<number> {
+  const seconds = checkDuration(value.trim());
+  if (!seconds.ok) return seconds;
+  if (seconds.value <= 0) return bad(`must be greater than 0 (got "${value}")`);
+  return ok(Math.round(seconds.value * 1000));
 }

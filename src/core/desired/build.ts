@@ -17,7 +17,7 @@ import { servicePortsForFamily } from './service-ports.js';
 import type { DesiredState, NodePortAddresses, ServicePortState } from './types.js';
 
 /** kube-proxy switches to "large cluster mode" above this many endpoints (reference §5.8). */
-export const LARGE_CLUSTER_ENDPOINT_THRESHOLD = 1000;
+const LARGE_CLUSTER_ENDPOINT_THRESHOLD = 1000;
 
 const PREFER_SAME_NODE_GATE = 'PreferSameTrafficDistribution';
 

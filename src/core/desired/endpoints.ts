@@ -3,16 +3,13 @@
  * reference §2.2 / C.8): only addresses[0], conditions with nil defaults, dedup by `ip:port`
  * where a terminating endpoint never replaces another, sorted by the `ip:port` string.
  */
+import { compareStrings } from '../compare.js';
 import { joinHostPort, parseIP } from '../net/ip.js';
 import type { EndpointSlice, IPFamily } from '../model/objects.js';
 import type { EndpointInfo, ServicePortKey } from '../model/service-port.js';
 
 export function servicePortKeyString(k: ServicePortKey): string {
   return `${k.namespace}/${k.name}:${k.portName}/${k.protocol}`;
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export interface EndpointOptions {

@@ -11,7 +11,7 @@ export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-nam
 export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 
 /** Why kube-proxy would never see this object, or null when it would. */
-export function filteredOutBecause(meta: ObjectMeta, serviceProxyName: string): string | null {
+function filteredOutBecause(meta: ObjectMeta, serviceProxyName: string): string | null {
   const proxyName = meta.labels[SERVICE_PROXY_NAME_LABEL];
   if (serviceProxyName === '') {
     if (proxyName !== undefined) {

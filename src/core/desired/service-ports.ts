@@ -8,7 +8,7 @@ import type { IPFamily, Service } from '../model/objects.js';
 import type { ServicePortInfo } from '../model/service-port.js';
 
 /** The Service's cluster IP of this family, canonical, or null (headless, ExternalName, other family). */
-export function clusterIPForFamily(svc: Service, family: IPFamily): string | null {
+function clusterIPForFamily(svc: Service, family: IPFamily): string | null {
   if (svc.type === 'ExternalName') return null;
   if (svc.clusterIP === '' || svc.clusterIP === 'None') return null;
   const ips = svc.clusterIPs.length > 0 ? svc.clusterIPs : [svc.clusterIP];
@@ -26,22 +26,22 @@ export function clusterIPForFamily(svc: Service, family: IPFamily): string | nul
   return null;
 }
 
-function ipsOfFamily(values: readonly string[], family: IPFamily): string[] {
+/** The values of this family, canonical (`parse` gives null for a value it cannot read). */
+function ofFamily(values: readonly string[], family: IPFamily, parse: (text: string) => { family: IPFamily; text: string } | null): string[] {
   const out: string[] = [];
   for (const v of values) {
-    const p = parseIP(v.trim());
+    const p = parse(v.trim());
     if (p?.family === family) out.push(p.text);
   }
   return out;
 }
 
+function ipsOfFamily(values: readonly string[], family: IPFamily): string[] {
+  return ofFamily(values, family, parseIP);
+}
+
 function cidrsOfFamily(values: readonly string[], family: IPFamily): string[] {
-  const out: string[] = [];
-  for (const v of values) {
-    const c = parseCIDR(v.trim());
-    if (c?.family === family) out.push(c.text);
-  }
-  return out;
+  return ofFamily(values, family, parseCIDR);
 }
 
 /** Type LoadBalancer or NodePort, or a ClusterIP Service with externalIPs (apiservice.ExternallyAccessible). */

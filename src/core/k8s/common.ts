@@ -1,8 +1,8 @@
 /** Field decoders shared by several kinds: protocols, port numbers, IP lists. */
 import { parseIP } from '../net/ip.js';
 import { PROTOCOLS, type IPFamily, type Protocol } from '../model/objects.js';
-import { type Field, readInteger, readList, readString } from './fields.js';
-import { isPortNumber } from './names.js';
+import { type Field, readInteger, readList, readRecord, readString } from './fields.js';
+import { isDNS1123Label, isIanaServiceName, isPortNumber } from './names.js';
 import { type ObjectReporter, quote } from './report.js';
 
 function isProtocol(s: string): s is Protocol {
@@ -62,4 +62,45 @@ export function familyOf(ip: string): IPFamily | null {
 
 export function otherFamily(f: IPFamily): IPFamily {
   return f === 'IPv4' ? 'IPv6' : 'IPv4';
+}
+
+/** Whether a list item is a mapping; when not, it is reported and dropped. */
+export function isMappingItem(item: Field, r: ObjectReporter): boolean {
+  const rec = readRecord(item);
+  if (rec.kind === 'ok') return true;
+  r.error(item.path, `${rec.kind === 'bad' ? rec.problem : 'must be a mapping, not null'}; it is dropped`);
+  return false;
+}
+
+/** The items of a list field; a value that is not a list is reported and read as empty. */
+export function decodeListItems(f: Field, r: ObjectReporter): Field[] {
+  const list = readList(f);
+  if (list.kind === 'bad') r.error(f.path, `${list.problem} (dropped)`);
+  return list.kind === 'ok' ? list.value : [];
+}
+
+/** An optional string; "" and absent are null, a non-string is reported and dropped. */
+export function decodeOptionalString(f: Field, r: ObjectReporter): string | null {
+  const s = readString(f);
+  if (s.kind === 'bad') r.error(f.path, `${s.problem} (dropped)`);
+  return s.kind === 'ok' && s.value !== '' ? s.value : null;
+}
+
+/** Service and EndpointSlice port names are DNS-1123 labels; container port names are IANA service names. */
+export type PortNameRule = 'a DNS-1123 label' | 'IANA_SVC_NAME';
+
+/** A port's name ("" when absent); null when it is not a valid name under `rule` (reported: `dropped` is dropped). */
+export function decodePortName(f: Field, r: ObjectReporter, dropped: string, rule: PortNameRule): string | null {
+  const n = readString(f);
+  if (n.kind === 'absent') return '';
+  if (n.kind === 'bad') {
+    r.error(f.path, `${n.problem}; ${dropped} is dropped`);
+    return null;
+  }
+  const valid = rule === 'IANA_SVC_NAME' ? isIanaServiceName : isDNS1123Label;
+  if (n.value !== '' && !valid(n.value)) {
+    r.error(f.path, `${quote(n.value)} is not a valid port name (${rule}); ${dropped} is dropped`);
+    return null;
+  }
+  return n.value;
 }

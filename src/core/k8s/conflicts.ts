@@ -20,7 +20,7 @@ function where(svc: Service, field: string): string {
   return `Service ${keyOf(svc.meta)} (${field}, ${svc.meta.source.file}:document ${svc.meta.source.document})`;
 }
 
-export function isProgrammed(svc: Service): boolean {
+function isProgrammed(svc: Service): boolean {
   return svc.type !== 'ExternalName' && svc.clusterIP !== '' && svc.clusterIP !== 'None';
 }
 

@@ -29,7 +29,7 @@ export function child(parent: Field, key: string): Field {
   return { value, path: parent.path === '' ? key : `${parent.path}.${key}` };
 }
 
-export function isAbsent(f: Field): boolean {
+function isAbsent(f: Field): boolean {
   return f.value === undefined || f.value === null;
 }
 

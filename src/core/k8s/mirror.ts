@@ -9,15 +9,15 @@ import type { EndpointSlice, Endpoints, SliceEndpoint, SlicePort } from '../mode
 import { parseIP } from '../net/ip.js';
 import { ObjectReporter } from './report.js';
 import { SERVICE_NAME_LABEL } from './slice.js';
-import type { SliceNamer } from './slice-names.js';
-import { compareStrings, keyOf } from './sort.js';
+import { MANAGED_BY_LABEL, slicePortsKey, type SliceNamer } from './slice-names.js';
+import { compareStrings } from '../compare.js';
+import { keyOf } from './sort.js';
 
-export const SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';
+const SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';
 const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
-const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 const MIRROR_CONTROLLER = 'endpointslicemirroring-controller.k8s.io';
 const DROPPED_ANNOTATIONS = ['endpoints.kubernetes.io/last-change-trigger-time', 'kubectl.kubernetes.io/last-applied-configuration'];
-export const MAX_MIRRORED = 1000;
+const MAX_MIRRORED = 1000;
 
 /** The controller leaves alone Endpoints labelled skip-mirror and leader-election records. */
 export function shouldMirror(ep: Endpoints): boolean {
@@ -28,10 +28,6 @@ interface Group {
   readonly addressType: 'IPv4' | 'IPv6';
   ports: SlicePort[];
   readonly endpoints: Map<string, SliceEndpoint>;
-}
-
-function portKey(ports: readonly SlicePort[]): string {
-  return JSON.stringify(ports.map((p) => [p.name, p.port, p.protocol]).sort());
 }
 
 function sliceLabels(ep: Endpoints): Record<string, string> {
@@ -58,7 +54,7 @@ function collect(ep: Endpoints, r: ObjectReporter): Map<string, Group> {
     for (const { a, ready } of addresses.slice(0, MAX_MIRRORED)) {
       const ip = parseIP(a.ip);
       if (ip === null) continue; // reported when decoded
-      const key = `${ip.family} ${portKey(ports)}`;
+      const key = `${ip.family} ${slicePortsKey(ports)}`;
       const group = groups.get(key) ?? { addressType: ip.family, ports, endpoints: new Map() };
       group.ports = ports;
       groups.set(key, group);

@@ -5,18 +5,18 @@
  * targetPort is resolved per Pod, and Pods whose ports resolve differently land in different
  * slices; at most 100 endpoints per slice; an empty placeholder slice when there are none.
  */
+import { HEADLESS_LABEL } from '../desired/proxy-filter.js';
 import type { DiagnosticSink } from '../model/diagnostics.js';
 import type { EndpointSlice, IPFamily, Node, Pod, Service, SliceEndpoint, SlicePort } from '../model/objects.js';
 import { familyOf } from './common.js';
 import { ObjectReporter } from './report.js';
 import { SERVICE_NAME_LABEL } from './slice.js';
-import type { SliceNamer } from './slice-names.js';
-import { compareStrings, keyOf } from './sort.js';
+import { MANAGED_BY_LABEL, slicePortsKey, type SliceNamer } from './slice-names.js';
+import { compareStrings } from '../compare.js';
+import { keyOf } from './sort.js';
 
 const MAX_PER_SLICE = 100;
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
-const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
-const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 const CONTROLLER = 'endpointslice-controller.k8s.io';
 const HINT_ANNOTATIONS = ['service.kubernetes.io/topology-aware-hints', 'service.kubernetes.io/topology-mode'];
 
@@ -33,9 +33,14 @@ function addressTypes(svc: Service): IPFamily[] {
   return f === null ? ['IPv4', 'IPv6'] : [f];
 }
 
+/** Whether every label of a Service's selector is on the object (an empty selector selects all). */
+export function selectorMatches(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
 function selects(svc: Service, pod: Pod): boolean {
   if (svc.selector === null || pod.meta.namespace !== svc.meta.namespace) return false;
-  return Object.entries(svc.selector).every(([k, v]) => pod.meta.labels[k] === v);
+  return selectorMatches(svc.selector, pod.meta.labels);
 }
 
 /** The Pod's port for each Service port; a port whose named targetPort the Pod lacks is left out. */
@@ -47,10 +52,6 @@ function endpointPorts(svc: Service, pod: Pod): SlicePort[] {
     if (port !== undefined) out.push({ name: sp.name, port, protocol: sp.protocol });
   }
   return out;
-}
-
-function portKey(ports: readonly SlicePort[]): string {
-  return JSON.stringify(ports.map((p) => [p.name, p.port, p.protocol]).sort());
 }
 
 function toEndpoint(svc: Service, pod: Pod, node: Node | undefined, family: IPFamily): SliceEndpoint {
@@ -135,7 +136,7 @@ class PodSliceBuilder {
     for (const pod of pods) {
       if (pod.phase === 'Failed' || pod.phase === 'Succeeded' || pod.podIPs.length === 0) continue;
       const ports = endpointPorts(this.svc, pod);
-      const key = portKey(ports);
+      const key = slicePortsKey(ports);
       const group = groups.get(key) ?? { ports, endpoints: [] };
       groups.set(key, group);
       const node = this.nodeOf(pod);

@@ -3,16 +3,10 @@ import type { SourceLocation } from '../model/diagnostics.js';
 import type { Pod } from '../model/objects.js';
 import { canonicalIP } from '../net/ip.js';
 import { type Field, child, readList, readString } from './fields.js';
-import { familyOf } from './common.js';
+import { decodeListItems, decodeOptionalString, familyOf } from './common.js';
 import { decodeMeta } from './meta.js';
 import { type ObjectReporter, quote } from './report.js';
 import { decodeContainerPorts } from './workload.js';
-
-function optionalString(f: Field, r: ObjectReporter): string | null {
-  const s = readString(f);
-  if (s.kind === 'bad') r.error(f.path, `${s.problem} (dropped)`);
-  return s.kind === 'ok' && s.value !== '' ? s.value : null;
-}
 
 function usableIP(ip: string, path: string, r: ObjectReporter): boolean {
   if (familyOf(ip) !== null) return true;
@@ -22,17 +16,15 @@ function usableIP(ip: string, path: string, r: ObjectReporter): boolean {
 
 function decodePodIPs(status: Field, r: ObjectReporter): string[] {
   const listField = child(status, 'podIPs');
-  const list = readList(listField);
-  if (list.kind === 'bad') r.error(listField.path, `${list.problem} (dropped)`);
   const written: { ip: string; path: string }[] = [];
-  for (const item of list.kind === 'ok' ? list.value : []) {
+  for (const item of decodeListItems(listField, r)) {
     const f = child(item, 'ip');
     const ip = readString(f);
     if (ip.kind === 'ok' && ip.value !== '') written.push({ ip: ip.value, path: f.path });
     else r.error(f.path, `${ip.kind === 'bad' ? ip.problem : 'missing'} (dropped)`);
   }
   const single = child(status, 'podIP');
-  const podIP = optionalString(single, r);
+  const podIP = decodeOptionalString(single, r);
   // API-server defaulting: status.podIPs[0] is status.podIP.
   if (written.length === 0 && podIP !== null) written.push({ ip: podIP, path: single.path });
   else if (podIP !== null && canonicalIP(podIP) !== canonicalIP(written[0]?.ip ?? '')) {
@@ -57,12 +49,12 @@ export function decodePod(root: Field, unnamed: ObjectReporter, source: SourceLo
   const { meta, r } = decoded;
   const spec = child(root, 'spec');
   const status = child(root, 'status');
-  const phase = optionalString(child(status, 'phase'), r);
+  const phase = decodeOptionalString(child(status, 'phase'), r);
   return {
     kind: 'Pod',
     meta,
-    nodeName: optionalString(child(spec, 'nodeName'), r),
-    hostname: optionalString(child(spec, 'hostname'), r),
+    nodeName: decodeOptionalString(child(spec, 'nodeName'), r),
+    hostname: decodeOptionalString(child(spec, 'hostname'), r),
     podIPs: decodePodIPs(status, r),
     // The API server sets Pending when a Pod is created.
     phase: phase ?? 'Pending',

@@ -3,24 +3,10 @@
  * ports with the same key only the later survives; the earlier is dropped here the same way.
  */
 import type { ServicePortSpec } from '../model/objects.js';
-import { type Field, child, readInteger, readList, readRecord, readString } from './fields.js';
-import { decodeProtocol, decodeRequiredPort } from './common.js';
-import { isDNS1123Label, isIanaServiceName, isInDefaultNodePortRange, isPortNumber } from './names.js';
+import { type Field, child, readInteger, readList } from './fields.js';
+import { decodePortName, decodeProtocol, decodeRequiredPort, isMappingItem } from './common.js';
+import { isIanaServiceName, isInDefaultNodePortRange, isPortNumber } from './names.js';
 import { type ObjectReporter, quote } from './report.js';
-
-function decodePortName(f: Field, r: ObjectReporter, dropped: string): string | null {
-  const n = readString(f);
-  if (n.kind === 'absent') return '';
-  if (n.kind === 'bad') {
-    r.error(f.path, `${n.problem}; ${dropped} is dropped`);
-    return null;
-  }
-  if (n.value !== '' && !isDNS1123Label(n.value)) {
-    r.error(f.path, `${quote(n.value)} is not a valid port name (a DNS-1123 label); ${dropped} is dropped`);
-    return null;
-  }
-  return n.value;
-}
 
 function decodeTargetPort(f: Field, port: number, r: ObjectReporter): number | string {
   const v = f.value;
@@ -64,12 +50,8 @@ function decodeNodePort(f: Field, r: ObjectReporter): number {
 
 function decodePort(item: Field, index: number, r: ObjectReporter): ServicePortSpec | null {
   const dropped = item.path;
-  const rec = readRecord(item);
-  if (rec.kind !== 'ok') {
-    r.error(item.path, `${rec.kind === 'bad' ? rec.problem : 'must be a mapping, not null'}; it is dropped`);
-    return null;
-  }
-  const name = decodePortName(child(item, 'name'), r, dropped);
+  if (!isMappingItem(item, r)) return null;
+  const name = decodePortName(child(item, 'name'), r, dropped, 'a DNS-1123 label');
   const protocol = decodeProtocol(child(item, 'protocol'), r, dropped);
   const port = decodeRequiredPort(child(item, 'port'), r, dropped);
   if (name === null || protocol === null || port === null) return null;

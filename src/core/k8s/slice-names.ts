@@ -1,9 +1,18 @@
 /**
  * Names for derived EndpointSlices. A cluster names them `<service>-<5 random characters>`
  * (generateName); kproxy derives the 5 characters from a hash of what the slice holds, so the
- * same input always gives the same names, and checks they are unique in the namespace.
+ * same input always gives the same names, and checks they are unique in the namespace. Also the
+ * label and the port grouping both controllers (EndpointSlice and mirroring) use.
  */
-import type { EndpointSlice } from '../model/objects.js';
+import type { EndpointSlice, SlicePort } from '../model/objects.js';
+
+/** The label naming the controller that wrote a derived EndpointSlice. */
+export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+
+/** Endpoints with the same set of ports (in any order) share slices. */
+export function slicePortsKey(ports: readonly SlicePort[]): string {
+  return JSON.stringify(ports.map((p) => [p.name, p.port, p.protocol]).sort());
+}
 
 /** The characters Kubernetes' random name suffixes are drawn from. */
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

@@ -5,28 +5,19 @@
  */
 import type { SourceLocation } from '../model/diagnostics.js';
 import type { EndpointConditions, EndpointSlice, SliceEndpoint, SlicePort } from '../model/objects.js';
-import { type Field, child, readBoolean, readInteger, readList, readRecord, readString } from './fields.js';
-import { decodeProtocol, familyOf } from './common.js';
+import { type Field, child, readBoolean, readInteger, readList, readString } from './fields.js';
+import { decodeOptionalString, decodePortName, decodeProtocol, familyOf, isMappingItem } from './common.js';
 import { decodeMeta } from './meta.js';
-import { isDNS1123Label, isPortNumber } from './names.js';
+import { isPortNumber } from './names.js';
 import { type ObjectReporter, quote } from './report.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const SKIPPED = 'the EndpointSlice is skipped';
 
 function decodeSlicePort(item: Field, r: ObjectReporter): SlicePort | null {
-  const rec = readRecord(item);
-  if (rec.kind !== 'ok') {
-    r.error(item.path, `${rec.kind === 'bad' ? rec.problem : 'must be a mapping, not null'}; it is dropped`);
-    return null;
-  }
-  const nameField = child(item, 'name');
-  const name = readString(nameField);
-  if (name.kind === 'bad' || (name.kind === 'ok' && name.value !== '' && !isDNS1123Label(name.value))) {
-    const what = name.kind === 'bad' ? name.problem : `${quote(name.value)} is not a valid port name (a DNS-1123 label)`;
-    r.error(nameField.path, `${what}; ${item.path} is dropped`);
-    return null;
-  }
+  if (!isMappingItem(item, r)) return null;
+  const name = decodePortName(child(item, 'name'), r, item.path, 'a DNS-1123 label');
+  if (name === null) return null;
   const protocol = decodeProtocol(child(item, 'protocol'), r, item.path);
   if (protocol === null) return null;
   const portField = child(item, 'port');
@@ -42,19 +33,13 @@ function decodeSlicePort(item: Field, r: ObjectReporter): SlicePort | null {
     return null;
   }
   // API-server defaulting: an absent name is "".
-  return { name: name.kind === 'ok' ? name.value : '', port: port.value, protocol };
+  return { name, port: port.value, protocol };
 }
 
 function decodeCondition(f: Field, r: ObjectReporter): boolean | null {
   const b = readBoolean(f);
   if (b.kind === 'bad') r.error(f.path, `${b.problem}; ignored (unset)`);
   return b.kind === 'ok' ? b.value : null;
-}
-
-function decodeOptionalString(f: Field, r: ObjectReporter): string | null {
-  const s = readString(f);
-  if (s.kind === 'bad') r.error(f.path, `${s.problem} (dropped)`);
-  return s.kind === 'ok' && s.value !== '' ? s.value : null;
 }
 
 function decodeHintNames(f: Field, r: ObjectReporter): string[] | null {
@@ -102,11 +87,7 @@ function decodeAddresses(item: Field, addressType: EndpointSlice['addressType'],
 }
 
 function decodeEndpoint(item: Field, addressType: EndpointSlice['addressType'], r: ObjectReporter): SliceEndpoint | null {
-  const rec = readRecord(item);
-  if (rec.kind !== 'ok') {
-    r.error(item.path, `${rec.kind === 'bad' ? rec.problem : 'must be a mapping, not null'}; it is dropped`);
-    return null;
-  }
+  if (!isMappingItem(item, r)) return null;
   const addresses = decodeAddresses(item, addressType, r);
   if (addresses === null) return null;
   const cond = child(item, 'conditions');

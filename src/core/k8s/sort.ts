@@ -1,11 +1,8 @@
 /** The canonical order of decoded objects: by namespace, then name (byte order). */
+import { compareStrings } from '../compare.js';
 import type { ClusterObjects, ObjectMeta } from '../model/objects.js';
 
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export function compareMeta(a: { readonly meta: ObjectMeta }, b: { readonly meta: ObjectMeta }): number {
+function compareMeta(a: { readonly meta: ObjectMeta }, b: { readonly meta: ObjectMeta }): number {
   return compareStrings(a.meta.namespace, b.meta.namespace) || compareStrings(a.meta.name, b.meta.name);
 }
 

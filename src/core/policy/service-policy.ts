@@ -6,7 +6,7 @@
 import type { EndpointSelection, ServicePortPolicy, TrafficVerdict } from '../desired/types.js';
 import type { ServicePortInfo } from '../model/service-port.js';
 
-export function isExternallyAccessible(info: ServicePortInfo): boolean {
+function isExternallyAccessible(info: ServicePortInfo): boolean {
   return info.nodePort !== 0 || info.loadBalancerVIPs.length > 0 || info.externalIPs.length > 0;
 }
 

@@ -7,7 +7,7 @@ import { serviceName } from '../naming/service-port-name.js';
 import type { DesiredState, ServicePortState } from '../desired/types.js';
 
 /** `namespace/name` → a stable text of everything rendered for that Service's ports. */
-export function serviceFingerprints(state: DesiredState): Map<string, string> {
+function serviceFingerprints(state: DesiredState): Map<string, string> {
   const grouped = new Map<string, ServicePortState[]>();
   for (const sp of state.servicePorts) {
     const name = serviceName(sp.info.key);
@@ -21,7 +21,7 @@ export function serviceFingerprints(state: DesiredState): Map<string, string> {
 }
 
 /** Everything in the state that is not per service. */
-export function globalFingerprint(state: DesiredState): string {
+function globalFingerprint(state: DesiredState): string {
   const { servicePorts: _servicePorts, totalEndpoints: _totalEndpoints, ...rest } = state;
   return JSON.stringify(rest);
 }

@@ -7,6 +7,7 @@
  * stably sorted by the service name in their comment (nat KUBE-SERVICES keeps its "must be
  * the last rule" rule last); deleted chains in chain order.
  */
+import { compareStrings } from '../../core/compare.js';
 import type { ChainDecl, Rule, Ruleset, TableSection } from './model.js';
 
 function chainRank(name: string): number {
@@ -15,16 +16,12 @@ function chainRank(name: string): number {
   return name.startsWith('KUBE-') ? 2 : 3;
 }
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export function compareChainNames(a: string, b: string): number {
+function compareChainNames(a: string, b: string): number {
   return chainRank(a) - chainRank(b) || compareStrings(a, b);
 }
 
 /** The text of a rule's `-m comment --comment X`, or null. */
-export function ruleComment(rule: Rule): string | null {
+function ruleComment(rule: Rule): string | null {
   const w = rule.words;
   for (let i = 0; i + 1 < w.length; i++) if (w[i] === '--comment') return w[i + 1] ?? null;
   return null;
@@ -81,7 +78,7 @@ function sortChainRules(table: string, chain: string, rules: readonly Rule[]): r
   });
 }
 
-export function canonicalizeTable(table: TableSection): TableSection {
+function canonicalizeTable(table: TableSection): TableSection {
   const chains: ChainDecl[] = [...table.chains].sort((a, b) => compareChainNames(a.name, b.name));
   const byChain = new Map<string, Rule[]>();
   for (const rule of table.rules) {

@@ -1,7 +1,7 @@
 /**
  * The `-m` match modules the interpreter understands: which options each owns (and how many
  * values each takes), and how the collected options become typed MatchSpec elements.
- * Options a module owns but the interpreter does not evaluate (`--tcp-flags`, `--ctorigdst`, ...)
+ * Options a module owns but the interpreter does not evaluate (`--tcp-option`, `--ctorigdst`, ...)
  * become explicit `unknown` elements.
  */
 import {
@@ -16,6 +16,7 @@ import {
   type MatchSpec,
   type PortModule,
   type RecentCommand,
+  TCP_FLAG_BITS,
 } from './interpret-types.js';
 import {
   parseAddressWord,
@@ -24,6 +25,7 @@ import {
   parsePortList,
   parsePortRange,
   parseProbability,
+  parseTcpFlags,
 } from './interpret-values.js';
 
 /** One option as written in a rule, bound to the module instance that owns it. */
@@ -49,13 +51,13 @@ export interface ModuleDef {
 
 type OptionTable = Readonly<Record<string, readonly [canonical: string, arity: number]>>;
 
-function optionMap(table: OptionTable): ReadonlyMap<string, OptionDef> {
+export function optionMap(table: OptionTable): ReadonlyMap<string, OptionDef> {
   const map = new Map<string, OptionDef>();
   for (const [spelled, [canonical, arity]] of Object.entries(table)) map.set(spelled, { canonical, arity });
   return map;
 }
 
-export function unknownOption(module: string, option: CollectedOption, reason: string): MatchSpec {
+function unknownOption(module: string, option: CollectedOption, reason: string): MatchSpec {
   return { kind: 'unknown', module, words: option.words, reason };
 }
 
@@ -70,14 +72,21 @@ function splitDuplicates(module: string, options: readonly CollectedOption[]): {
   return { unique, errors };
 }
 
-function portModule(extraUnsupported: OptionTable): ModuleDef {
+/** Builds one option of a protocol module other than --dport / --sport. */
+type ExtraOption = (moduleName: string, option: CollectedOption, all: ReadonlyMap<string, CollectedOption>) => MatchSpec;
+
+function notInterpretedOption(moduleName: string, option: CollectedOption): MatchSpec {
+  return unknownOption(moduleName, option, `-m ${moduleName} --${option.name} is not interpreted`);
+}
+
+function portModule(extraOptions: OptionTable, buildExtra: ExtraOption = notInterpretedOption): ModuleDef {
   return {
     options: optionMap({
       '--dport': ['dport', 1],
       '--destination-port': ['dport', 1],
       '--sport': ['sport', 1],
       '--source-port': ['sport', 1],
-      ...extraUnsupported,
+      ...extraOptions,
     }),
     build(moduleName, options) {
       const module = moduleName as PortModule;
@@ -85,7 +94,7 @@ function portModule(extraUnsupported: OptionTable): ModuleDef {
       const out: MatchSpec[] = [...errors];
       for (const o of unique.values()) {
         if (o.name !== 'dport' && o.name !== 'sport') {
-          out.push(unknownOption(moduleName, o, `-m ${moduleName} --${o.name} is not interpreted`));
+          out.push(buildExtra(moduleName, o, unique));
           continue;
         }
         const range = parsePortRange(o.args[0] ?? '');
@@ -99,6 +108,19 @@ function portModule(extraUnsupported: OptionTable): ModuleDef {
       return out;
     },
   };
+}
+
+/** `--syn`: SYN set, RST / ACK / FIN clear (the first packet of a connection). */
+const SYN_MASK = TCP_FLAG_BITS.FIN | TCP_FLAG_BITS.SYN | TCP_FLAG_BITS.RST | TCP_FLAG_BITS.ACK;
+
+function tcpOption(moduleName: string, o: CollectedOption, all: ReadonlyMap<string, CollectedOption>): MatchSpec {
+  if (o.name !== 'syn' && o.name !== 'tcp-flags') return notInterpretedOption(moduleName, o);
+  if (all.has('syn') && all.has('tcp-flags')) return unknownOption(moduleName, o, 'only one of --syn and --tcp-flags is allowed');
+  if (o.name === 'syn') return { kind: 'tcpflags', invert: o.invert, mask: SYN_MASK, comp: TCP_FLAG_BITS.SYN };
+  const mask = parseTcpFlags(o.args[0] ?? '');
+  const comp = parseTcpFlags(o.args[1] ?? '');
+  if (mask === null || comp === null) return unknownOption(moduleName, o, `not TCP flag lists (FIN,SYN,RST,PSH,ACK,URG, ALL, NONE): ${o.args.join(' ')}`);
+  return { kind: 'tcpflags', invert: o.invert, mask, comp };
 }
 
 const multiport: ModuleDef = {
@@ -441,7 +463,7 @@ function notInterpreted(table: OptionTable): ModuleDef {
 }
 
 const MODULES: ReadonlyMap<string, ModuleDef> = new Map<string, ModuleDef>([
-  ['tcp', portModule({ '--tcp-flags': ['tcp-flags', 2], '--syn': ['syn', 0], '--tcp-option': ['tcp-option', 1] })],
+  ['tcp', portModule({ '--tcp-flags': ['tcp-flags', 2], '--syn': ['syn', 0], '--tcp-option': ['tcp-option', 1] }, tcpOption)],
   ['udp', portModule({})],
   ['udplite', portModule({})],
   ['sctp', portModule({ '--chunk-types': ['chunk-types', 2] })],

@@ -3,19 +3,13 @@
  * become a typed TargetSpec. A target name that is not an extension target is a chain jump
  * (the lowering step checks that chain exists); one followed by options it cannot own is unknown.
  */
-import type { CollectedOption, OptionDef } from './interpret-modules.js';
+import { optionMap, type CollectedOption, type OptionDef } from './interpret-modules.js';
 import type { MarkOperation, NatRange, TargetSpec } from './interpret-types.js';
 import { parseMarkWord, parseNatRange, parseToPorts, parseUint32 } from './interpret-values.js';
 
 export interface TargetDef {
   readonly options: ReadonlyMap<string, OptionDef>;
   build(options: readonly CollectedOption[]): TargetSpec;
-}
-
-function optionMap(table: Readonly<Record<string, readonly [string, number]>>): ReadonlyMap<string, OptionDef> {
-  const map = new Map<string, OptionDef>();
-  for (const [spelled, [canonical, arity]] of Object.entries(table)) map.set(spelled, { canonical, arity });
-  return map;
 }
 
 function unknownTarget(target: string, options: readonly CollectedOption[], reason: string): TargetSpec {

@@ -34,6 +34,10 @@ export type ConntrackState = (typeof CONNTRACK_STATES)[number];
 
 export type RecentCommand = 'set' | 'rcheck' | 'update' | 'remove';
 
+/** TCP header flag bits as `-m tcp --tcp-flags` names them (ALL is these six, NONE is 0). */
+export const TCP_FLAG_BITS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
+export type TcpFlag = keyof typeof TCP_FLAG_BITS;
+
 export interface InvertibleFlag {
   readonly invert: boolean;
 }
@@ -54,6 +58,11 @@ export type MatchSpec =
   | { readonly kind: 'fragment'; readonly invert: boolean }
   /** `-m tcp|udp|sctp --dport/--sport`. */
   | { readonly kind: 'port'; readonly module: PortModule; readonly field: AddressField; readonly invert: boolean; readonly range: PortRange }
+  /**
+   * `-m tcp [!] --tcp-flags MASK COMP` and `[!] --syn` (= `--tcp-flags FIN,SYN,RST,ACK SYN`), as
+   * bit sets of TCP_FLAG_BITS: matches when (flags & mask) == comp.
+   */
+  | { readonly kind: 'tcpflags'; readonly invert: boolean; readonly mask: number; readonly comp: number }
   /** `-m multiport --dports/--sports/--ports` (`any`: source or destination). */
   | { readonly kind: 'multiport'; readonly field: AddressField | 'any'; readonly invert: boolean; readonly ranges: readonly PortRange[] }
   | {
@@ -103,8 +112,6 @@ export type MatchSpec =
    */
   | { readonly kind: 'unknown'; readonly module: string; readonly words: readonly string[]; readonly reason: string };
 
-export type MatchKind = MatchSpec['kind'];
-
 /** One address/port range of a NAT target (`--to-destination 10.0.0.1:80`, `[fd00::1]:80`, `:8080`). */
 export interface NatRange {
   /** First and last address of the range; null when only ports are given. */
@@ -143,8 +150,6 @@ export type TargetSpec =
   | { readonly kind: 'mark'; readonly operation: MarkOperation; readonly value: number; readonly mask: number }
   | { readonly kind: 'log'; readonly prefix: string | null; readonly level: string | null }
   | { readonly kind: 'unknown'; readonly target: string; readonly words: readonly string[]; readonly reason: string };
-
-export type TargetKind = TargetSpec['kind'];
 
 export interface RuleSpec {
   /** Matches in the order written (the kernel checks the `ip` part — -s -d -p -i -o -f — before modules). */

@@ -4,7 +4,7 @@
  * explicit `unknown` element), never throws.
  */
 import { parseCIDR, parseIP } from '../../core/net/ip.js';
-import type { NatRange, PortRange } from './interpret-types.js';
+import { TCP_FLAG_BITS, type NatRange, type PortRange, type TcpFlag } from './interpret-types.js';
 
 /** `-s/-d` value: an IP (→ /32 or /128) or a CIDR, canonical; a dotted mask (`/255.255.0.0`) too. */
 export function parseAddressWord(word: string): string | null {
@@ -40,7 +40,7 @@ function maskToPrefix(mask: string): number | null {
   return prefix;
 }
 
-export function parsePort(word: string): number | null {
+function parsePort(word: string): number | null {
   if (!/^\d{1,5}$/.test(word)) return null;
   const n = Number(word);
   return n <= 65535 ? n : null;
@@ -187,4 +187,21 @@ export function parseNonNegativeInt(word: string): number | null {
   if (!/^\d+$/.test(word)) return null;
   const n = Number(word);
   return Number.isSafeInteger(n) ? n : null;
+}
+
+/** `--tcp-flags` list: flag names (any case) joined by `,`, plus `ALL` and `NONE`, as a bit set. */
+export function parseTcpFlags(word: string): number | null {
+  let bits = 0;
+  for (const part of word.split(',')) {
+    const name = part.toUpperCase();
+    if (name === 'ALL') {
+      bits |= 0x3f;
+      continue;
+    }
+    if (name === 'NONE') continue;
+    const flag = (Object.keys(TCP_FLAG_BITS) as TcpFlag[]).find((f) => f === name);
+    if (flag === undefined) return null;
+    bits |= TCP_FLAG_BITS[flag];
+  }
+  return bits;
 }

@@ -20,7 +20,7 @@ const FILTER_CHAINS = [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE
 const NAT_CHAINS = [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ];
 
 /** The anti-martian rule (a copy of kubelet's), only with IPv4 localhost NodePorts. */
-export const BLOCK_LOCALNET_RULE: readonly string[] = [
+const BLOCK_LOCALNET_RULE: readonly string[] = [
   ...comment('block incoming localnet connections'),
   '-d', '127.0.0.0/8',
   '!', '-s', '127.0.0.0/8',

@@ -29,7 +29,7 @@ export interface LegacyContext {
 }
 
 /** v1.18 wrote single addresses as CIDRs. */
-export function toCIDR(ip: string, isIPv6: boolean): string {
+function toCIDR(ip: string, isIPv6: boolean): string {
   return isIPv6 ? `${ip}/128` : `${ip}/32`;
 }
 

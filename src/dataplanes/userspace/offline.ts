@@ -10,7 +10,7 @@ import { PortRangeAllocator, formatPortRange, type PortRange } from './ports.js'
 import { renderUserspace, type PortAssignment, type UserspaceHost } from './render.js';
 
 /** Where offline rendering takes ports from when no --proxy-port-range is given (Linux's default ephemeral range). */
-export const OFFLINE_DEFAULT_RANGE: PortRange = { base: 32768, size: 60999 - 32768 + 1 };
+const OFFLINE_DEFAULT_RANGE: PortRange = { base: 32768, size: 60999 - 32768 + 1 };
 
 /** Ports for every frontend of the plan, allocated next-fit in frontend order. */
 export function assignPorts(plan: ListenerPlan, range: PortRange): Map<string, number> {
@@ -27,7 +27,7 @@ function frontendLine(f: Frontend, port: number | undefined): string {
 }
 
 /** The listener plan as comment lines. */
-export function describeListeners(plan: ListenerPlan, ports: PortAssignment, header: readonly string[]): string {
+function describeListeners(plan: ListenerPlan, ports: PortAssignment, header: readonly string[]): string {
   const lines = header.map((h) => `# ${h}`);
   lines.push('# proxy listeners (port/protocol, service port [traffic it receives], what happens to it):');
   for (const f of plan.frontends) lines.push(frontendLine(f, ports.get(f.id)));

@@ -104,7 +104,7 @@ function readSysctl(name: string): string {
 }
 
 /** Creates an nfacct counter if missing (needs the `nfacct` tool); true when it exists afterwards. */
-export async function ensureNfacctCounter(name: string): Promise<boolean> {
+async function ensureNfacctCounter(name: string): Promise<boolean> {
   try {
     const list = await runCommand(['nfacct', 'get', name], { allowFailure: true, timeoutMs: 10_000 });
     if (list.exitCode === 0) return true;

@@ -1,5 +1,6 @@
 /** Listing a whole collection, page by page (`limit` + `continue`), as one consistent snapshot. */
 import type { RawDocument } from '../../core/k8s/decode.js';
+import { isRecord } from '../../core/k8s/fields.js';
 import { type ResourceSpec, withKind } from './resources.js';
 import { KubeApiError, type KubeClient } from './transport.js';
 
@@ -11,7 +12,7 @@ export interface ListResult {
 }
 
 function record(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  return isRecord(v) ? v : {};
 }
 
 export async function listResource(client: KubeClient, spec: ResourceSpec, pageSize: number): Promise<ListResult> {

@@ -11,7 +11,7 @@ import { DEFAULT_TIMING, type KubeLog, Reflector, type ReflectorTiming } from '.
 import type { ResourceSpec } from './resources.js';
 import type { KubeClient } from './transport.js';
 
-export function decodedFingerprint(obj: RawObject): string {
+function decodedFingerprint(obj: RawObject): string {
   const sink = new DiagnosticSink();
   const decoded = decodeObjects([{ source: { file: 'api', document: 0 }, value: obj }], sink);
   return JSON.stringify([decoded, sink.all]);

@@ -17,7 +17,7 @@ export interface ResourceSpec {
 }
 
 /** kube-proxy's Service/EndpointSlice selector for this proxy name ("" = the default proxy). */
-export function proxyLabelSelector(serviceProxyName: string): string {
+function proxyLabelSelector(serviceProxyName: string): string {
   const proxy = serviceProxyName === '' ? `!${SERVICE_PROXY_NAME_LABEL}` : `${SERVICE_PROXY_NAME_LABEL}=${serviceProxyName}`;
   return `${proxy},!${HEADLESS_LABEL}`;
 }

@@ -19,7 +19,7 @@ export function ipv4ToInt(ip: string): number | null {
   return ((a << 24) >>> 0) + (b << 16) + (c << 8) + d;
 }
 
-export function intToIPv4(n: number): string {
+function intToIPv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
 }
 
@@ -31,7 +31,7 @@ export function parseIPv4Range(cidr: string): IPv4Range | null {
   return { network, prefixLength: parsed.prefixLength, text: parsed.text };
 }
 
-export function rangeSize(range: IPv4Range): number {
+function rangeSize(range: IPv4Range): number {
   return 2 ** (32 - range.prefixLength);
 }
 
@@ -71,8 +71,8 @@ export function highestFreeAddress(range: IPv4Range, used: ReadonlySet<string>, 
   throw new KproxyError('E_SANDBOX', `no free address left in ${range.text} for ${what}`);
 }
 
-export const NODE_PORT_MIN = 30000;
-export const NODE_PORT_MAX = 32767;
+const NODE_PORT_MIN = 30000;
+const NODE_PORT_MAX = 32767;
 
 /** The lowest port of the NodePort range not in `used`. */
 export function lowestFreeNodePort(used: ReadonlySet<number>, what: string): number {

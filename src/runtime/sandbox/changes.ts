@@ -97,6 +97,11 @@ export function withoutPods(state: SandboxState, keys: ReadonlySet<string>): San
   return { ...state, pods: state.pods.filter((p) => !keys.has(podKey(p))) };
 }
 
+/** Every Pending pod Running: the state once every pod server listens (as after `sandbox up`). */
+export function allPodsRunning(state: SandboxState): SandboxState {
+  return { ...state, pods: state.pods.map((p) => (p.phase === 'Pending' ? { ...p, phase: 'Running' } : p)) };
+}
+
 export function markRunning(state: SandboxState, keys: ReadonlySet<string>): SandboxState {
   return {
     ...state,

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { runNetnsPrefix } from './naming.js';
+import { netnsNamesOf, runNetnsPrefix } from './naming.js';
 import { isPodServer } from './processes.js';
 import { RUNS_DIR } from './store.js';
 import type { SandboxState } from './types.js';
@@ -24,10 +24,7 @@ function kill(pid: number): void {
 export function teardownRunSync(state: SandboxState): void {
   const prefix = runNetnsPrefix(state.id);
   const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  const namespaces = (listed.stdout || '')
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter((n) => n.startsWith(prefix));
+  const namespaces = netnsNamesOf(listed.stdout || '').filter((n) => n.startsWith(prefix));
   for (const pod of state.pods) if (pod.pid !== null && isPodServer(pod.pid, pod.netns)) kill(pod.pid);
   for (const ns of namespaces) {
     const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });

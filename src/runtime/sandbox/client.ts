@@ -5,6 +5,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { request } from 'node:http';
+import { runJsonProgram } from '../exec/json-program.js';
 import type { TrafficRequest, TrafficResult } from './traffic-types.js';
 
 interface Outcome {
@@ -132,14 +133,4 @@ async function run(req: TrafficRequest): Promise<TrafficResult> {
   };
 }
 
-const arg = process.argv[2];
-if (arg === undefined) {
-  process.stderr.write('usage: client.js REQUEST-JSON\n');
-  process.exit(2);
-}
-run(JSON.parse(arg) as TrafficRequest)
-  .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
-  .catch((err: unknown) => {
-    process.stderr.write(`client: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+runJsonProgram('client', 'REQUEST-JSON', (job) => run(job as TrafficRequest));

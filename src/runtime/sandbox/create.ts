@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { KproxyError } from '../../core/errors.js';
 import type { ClusterObjects } from '../../core/model/objects.js';
+import { allPodsRunning } from './changes.js';
 import { runIsAlive, teardownRun } from './cleanup.js';
 import { renderManifests } from './manifests.js';
 import { listNetns, setupExternal, setupNode, setupRoutes } from './netns.js';
@@ -52,7 +53,7 @@ async function newRunId(): Promise<string> {
 }
 
 /** Publishes the cluster state the proxy reads (atomically). */
-export async function publishManifests(state: SandboxState): Promise<void> {
+async function publishManifests(state: SandboxState): Promise<void> {
   const paths = sandboxPaths(state.stateDir);
   await writeFileAtomic(paths.manifestFile, renderManifests(state), paths.tmpDir);
 }
@@ -111,11 +112,7 @@ export async function buildSandbox(objects: ClusterObjects, options: SandboxOpti
     state = { ...state, pods: started.map((s) => s.pod) };
     await writeState(state);
     await Promise.all(started.map((s) => s.ready));
-    state = {
-      ...state,
-      phase: 'up',
-      pods: state.pods.map((p) => (p.phase === 'Pending' ? { ...p, phase: 'Running' } : p)),
-    };
+    state = { ...allPodsRunning(state), phase: 'up' };
     await commitState(state);
     progress(`sandbox "${name}" is up (run ${id}); manifests: ${paths.manifestFile}`);
     return state;

@@ -17,7 +17,7 @@ function metadata(meta: Service['meta']): JsonObject {
   return out;
 }
 
-export function serviceManifest(s: Service): JsonObject {
+function serviceManifest(s: Service): JsonObject {
   const spec: JsonObject = { type: s.type };
   if (s.type !== 'ExternalName') {
     spec['clusterIP'] = s.clusterIP;
@@ -79,7 +79,7 @@ function endpointManifest(slice: EndpointSlice, e: SliceEndpoint, pods: readonly
   return out;
 }
 
-export function endpointSliceManifest(slice: EndpointSlice, pods: readonly SandboxPodState[]): JsonObject {
+function endpointSliceManifest(slice: EndpointSlice, pods: readonly SandboxPodState[]): JsonObject {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -96,7 +96,7 @@ export function endpointSliceManifest(slice: EndpointSlice, pods: readonly Sandb
   };
 }
 
-export function nodeManifest(node: SandboxNodeState): JsonObject {
+function nodeManifest(node: SandboxNodeState): JsonObject {
   return {
     apiVersion: 'v1',
     kind: 'Node',

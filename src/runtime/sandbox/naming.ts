@@ -8,12 +8,6 @@
 export const NETNS_PREFIX = 'kpx-';
 /** Linux limits interface names to 15 characters (IFNAMSIZ - 1). */
 export const MAX_INTERFACE_NAME = 15;
-const ID_PATTERN = /^[0-9a-f]{6}$/;
-
-export function isRunId(id: string): boolean {
-  return ID_PATTERN.test(id);
-}
-
 /** The run id of a sandbox namespace name (`kpx-<id>-...`), or null when it is not one. */
 export function runIdOfNetns(netns: string): string | null {
   const match = /^kpx-([0-9a-f]{6})-/.exec(netns);
@@ -61,7 +55,10 @@ export function podVethName(id: string, podSeq: number): string {
   return interfaceName(id, 'p', podSeq);
 }
 
-/** Network namespace names may not contain `/` and must be a valid file name. */
-export function isValidNetnsName(name: string): boolean {
-  return name.length > 0 && name.length <= 255 && !name.includes('/') && name !== '.' && name !== '..';
+/** The namespace names in `ip netns list` output (each line: a name, maybe followed by `(id: N)`). */
+export function netnsNamesOf(listOutput: string): string[] {
+  return listOutput
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((name) => name !== '');
 }

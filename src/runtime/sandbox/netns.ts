@@ -4,6 +4,7 @@
  * sandbox's namespaces (`... peer name eth0 netns POD`), so the root namespace is never touched.
  */
 import { runCommand } from '../exec/run.js';
+import { netnsNamesOf } from './naming.js';
 import { EXTERNAL_CIDR } from './plan.js';
 import type { SandboxNodeState, SandboxPodState, SandboxState } from './types.js';
 
@@ -23,7 +24,7 @@ async function sysctl(netns: string, settings: Readonly<Record<string, string>>)
   await runCommand(['ip', 'netns', 'exec', netns, 'sysctl', '-q', '-w', ...args]);
 }
 
-export async function createNetns(name: string): Promise<void> {
+async function createNetns(name: string): Promise<void> {
   await runCommand(['ip', 'netns', 'add', name]);
   await runCommand(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
 }
@@ -35,10 +36,7 @@ export async function deleteNetns(name: string): Promise<void> {
 
 export async function listNetns(): Promise<string[]> {
   const { stdout } = await runCommand(['ip', 'netns', 'list']);
-  return stdout
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/)[0] ?? '')
-    .filter((name) => name !== '');
+  return netnsNamesOf(stdout);
 }
 
 /** Pids of the processes living in a namespace (empty when it does not exist). */

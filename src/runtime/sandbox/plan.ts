@@ -24,7 +24,7 @@ import {
 
 export const EXTERNAL_CIDR = '198.51.100.0/24';
 export const EXTERNAL_ADDRESS = '198.51.100.1';
-export const MAX_NODES = 200;
+const MAX_NODES = 200;
 
 export interface PlanInput {
   readonly name: string;

@@ -10,7 +10,7 @@ import type { SandboxPodState, SandboxState } from './types.js';
 
 const PARALLEL_PODS = 8;
 
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -24,7 +24,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-export function podLogFile(paths: SandboxPaths, pod: SandboxPodState): string {
+function podLogFile(paths: SandboxPaths, pod: SandboxPodState): string {
   return path.join(paths.logsDir, `${pod.namespace}.${pod.name}.log`);
 }
 

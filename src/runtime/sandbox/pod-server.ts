@@ -7,15 +7,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:dgram';
-
-interface Spec {
-  readonly netns: string;
-  readonly pod: string;
-  readonly namespace: string;
-  readonly node: string;
-  readonly ip: string;
-  readonly ports: readonly number[];
-}
+import type { PodServerSpec as Spec } from './processes.js';
 
 export interface PodReply {
   readonly pod: string;

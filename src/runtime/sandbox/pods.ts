@@ -9,13 +9,13 @@ import { highestFreeAddress, lowestFreeAddress, parseIPv4Range } from './address
 import { podNetnsName, podVethName } from './naming.js';
 import type { PodRole, SandboxNodeState, SandboxPodState } from './types.js';
 
-export const FIRST_POD_OFFSET = 5;
-export const DEFAULT_SERVER_PORT = 80;
+const FIRST_POD_OFFSET = 5;
+const DEFAULT_SERVER_PORT = 80;
 /** Label carried by client pods; they are never selected by a Service. */
 export const CLIENT_ROLE_LABEL = 'kproxy.sandbox/role';
 
 /** Ports a pod server answers on (TCP and UDP each): every container port, or 80 when none. */
-export function serverPortsOf(containerPorts: readonly ContainerPort[]): number[] {
+function serverPortsOf(containerPorts: readonly ContainerPort[]): number[] {
   const ports = [...new Set(containerPorts.map((p) => p.containerPort))].sort((a, b) => a - b);
   return ports.length === 0 ? [DEFAULT_SERVER_PORT] : ports;
 }
@@ -49,7 +49,7 @@ export function pickNode(
   return best;
 }
 
-export function nodeRange(node: SandboxNodeState): NonNullable<ReturnType<typeof parseIPv4Range>> {
+function nodeRange(node: SandboxNodeState): NonNullable<ReturnType<typeof parseIPv4Range>> {
   const range = parseIPv4Range(node.podCIDR);
   if (range === null) {
     throw new KproxyError('E_SANDBOX', `node ${node.name}: podCIDR ${node.podCIDR} is not an IPv4 CIDR`);

@@ -10,9 +10,9 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { KproxyError } from '../../core/errors.js';
 
-export const POD_SERVER_SCRIPT = fileURLToPath(new URL('./pod-server.js', import.meta.url));
+const POD_SERVER_SCRIPT = fileURLToPath(new URL('./pod-server.js', import.meta.url));
 export const CLIENT_SCRIPT = fileURLToPath(new URL('./client.js', import.meta.url));
-export const READY_EVENT = 'ready';
+const READY_EVENT = 'ready';
 
 /** True when `pid` exists and is not a zombie. */
 export function pidIsAlive(pid: number): boolean {
@@ -32,7 +32,7 @@ export function pidIsAlive(pid: number): boolean {
   }
 }
 
-export function commandLineOf(pid: number): string[] | null {
+function commandLineOf(pid: number): string[] | null {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
   } catch {

@@ -11,26 +11,23 @@ import type {
   SliceEndpoint,
   SlicePort,
 } from '../../core/model/objects.js';
+import { selectorMatches } from '../../core/k8s/pod-slices.js';
 import { ipv4ToInt } from './addresses.js';
 import type { SandboxPodState } from './types.js';
 
 const SANDBOX_SOURCE = { file: 'sandbox', document: 0 } as const;
 
-function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
-}
-
 /** The pods a Service's selector picks (client pods never). */
-export function selectedPods(service: Service, pods: readonly SandboxPodState[]): SandboxPodState[] {
+function selectedPods(service: Service, pods: readonly SandboxPodState[]): SandboxPodState[] {
   const selector = service.selector;
   if (selector === null) return [];
   return pods.filter(
-    (p) => p.role === 'workload' && p.namespace === service.meta.namespace && selects(selector, p.labels),
+    (p) => p.role === 'workload' && p.namespace === service.meta.namespace && selectorMatches(selector, p.labels),
   );
 }
 
 /** The pod's ports for the Service, in the Service's port order; unresolvable named ports are left out. */
-export function resolvePorts(service: Service, pod: SandboxPodState): SlicePort[] {
+function resolvePorts(service: Service, pod: SandboxPodState): SlicePort[] {
   const out: SlicePort[] = [];
   for (const sp of service.ports) {
     let port: number | null = null;

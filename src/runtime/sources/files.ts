@@ -8,6 +8,7 @@ import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
+import { compareStrings } from '../../core/compare.js';
 import { resolveConflicts } from '../../core/k8s/conflicts.js';
 import { type RawDocument, decodeObjects } from '../../core/k8s/decode.js';
 import { completeEndpointSlices } from '../../core/k8s/endpoint-slices.js';
@@ -70,7 +71,7 @@ async function listManifestFiles(dir: string, seen: Set<string>): Promise<string
   const real = await realpath(dir);
   if (seen.has(real)) return [];
   seen.add(real);
-  const names = (await readdir(dir)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const names = (await readdir(dir)).sort(compareStrings);
   const files: string[] = [];
   for (const name of names) {
     const full = path.join(dir, name);
@@ -107,8 +108,12 @@ export async function readManifestDocuments(paths: readonly string[], sink: Diag
   return docs;
 }
 
-/** Read → decode → resolve file-only conflicts → add the EndpointSlices controllers would write. */
-export async function loadClusterObjects(paths: readonly string[], sink: DiagnosticSink): Promise<ClusterObjects> {
-  const docs = await readManifestDocuments(paths, sink);
+/** Decode → resolve file-only conflicts → add the EndpointSlices controllers would write. */
+export function clusterObjectsFromDocuments(docs: readonly RawDocument[], sink: DiagnosticSink): ClusterObjects {
   return completeEndpointSlices(resolveConflicts(decodeObjects(docs, sink), sink), sink);
+}
+
+/** Read, then clusterObjectsFromDocuments: the objects `-f PATH` gives. */
+export async function loadClusterObjects(paths: readonly string[], sink: DiagnosticSink): Promise<ClusterObjects> {
+  return clusterObjectsFromDocuments(await readManifestDocuments(paths, sink), sink);
 }

@@ -8,7 +8,7 @@
 import net from 'node:net';
 import { SOCKET_BUFFER_BYTES } from './socket-buffer.js';
 
-export const READ_BUFFER_BYTES = 256 * 1024;
+const READ_BUFFER_BYTES = 256 * 1024;
 const POOL_LIMIT = 32;
 
 const pool: Buffer[] = [];

@@ -20,7 +20,7 @@ export type DialResult =
   | { readonly ok: false; readonly reason: 'no-endpoints' | 'all-failed' | 'aborted'; readonly failures: readonly DialFailure[] };
 
 /** One TCP connect with a deadline; resolves with the connected backend or the error text. */
-export function connectWithTimeout(endpoint: FrontendEndpoint, timeoutMs: number): Promise<BackendStream | string> {
+function connectWithTimeout(endpoint: FrontendEndpoint, timeoutMs: number): Promise<BackendStream | string> {
   return new Promise((resolve) => {
     const backend = new BackendStream();
     const socket = backend.socket;

@@ -16,7 +16,7 @@ import { ENDPOINT_DIAL_TIMEOUTS_MS } from './dial.js';
 import type { ProxyLog } from './log.js';
 
 /** Datagrams allowed to wait in one socket's send queue before new ones are dropped. */
-export const MAX_QUEUED_DATAGRAMS = 256;
+const MAX_QUEUED_DATAGRAMS = 256;
 
 export interface UdpListenerOptions {
   readonly id: string;

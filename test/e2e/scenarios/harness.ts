@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProxyMode } from '../../../src/core/model/config.js';
-import { inNetns, startDaemon, waitFor, type DaemonHandle } from '../../../src/runtime/daemon-process.js';
+import { firstSyncDone, startDaemon, waitFor, type DaemonHandle } from '../../../src/runtime/daemon-process.js';
 import { createSandbox, type Sandbox, type TrafficResult } from '../../../src/runtime/sandbox/index.js';
 import { kernelSkip, objectsFromYaml, tempStateRoot } from '../../helpers/e2e.js';
 import { GROUPS, type GroupName } from './groups.js';
@@ -20,20 +20,6 @@ export interface HarnessOptions {
   readonly daemonArgs?: readonly string[];
   /** Only these scenarios (by name); all when absent. */
   readonly only?: (s: Scenario) => boolean;
-}
-
-const EPOCH = '1970-01-01T00:00:00Z';
-
-async function firstSyncDone(netns: string): Promise<boolean> {
-  try {
-    const body = JSON.parse(await inNetns(netns, ['curl', '-s', '--max-time', '1', '127.0.0.1:10256/livez'])) as {
-      status?: Record<string, { lastUpdated?: string }>;
-    };
-    const families = Object.values(body.status ?? {});
-    return families.length > 0 && families.every((f) => f.lastUpdated !== undefined && f.lastUpdated !== EPOCH);
-  } catch {
-    return false;
-  }
 }
 
 function context(mode: ProxyMode, sb: Sandbox, scenario: Scenario, opts: HarnessOptions): ScenarioContext {
