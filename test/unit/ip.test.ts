@@ -8,6 +8,10 @@ test('IPv4 with leading zeros is read as decimal and canonicalised', () => {
   assert.equal(canonicalIP('256.1.1.1'), null);
   assert.equal(canonicalIP('1.2.3'), null);
   assert.equal(canonicalIP(''), null);
+  assert.equal(canonicalIP('001.002.003.004'), '1.2.3.4');
+  for (const bad of ['1.2.3.4.5', '1..2.3', '1.2.3.', '.1.2.3', '1.2.3.0004', '1.2.3.a', '1.2.3.4 ']) {
+    assert.equal(canonicalIP(bad), null, bad);
+  }
 });
 
 test('IPv6 is compressed as Go prints it; IPv4-mapped counts as IPv4', () => {

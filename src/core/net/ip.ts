@@ -23,17 +23,26 @@ export interface ParsedCIDR {
   readonly text: string;
 }
 
+/** Four decimal parts of at most three digits each (leading zeros allowed), each ≤ 255. */
 function parseIPv4Parts(s: string): number[] | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
   const out: number[] = [];
-  for (const p of parts) {
-    if (!/^[0-9]{1,3}$/.test(p)) return null;
-    const n = Number.parseInt(p, 10);
-    if (n > 255) return null;
-    out.push(n);
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46; // end of input acts as a final '.'
+    if (c === 46) {
+      if (digits === 0 || value > 255) return null;
+      out.push(value);
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else {
+      return null;
+    }
   }
-  return out;
+  return out.length === 4 ? out : null;
 }
 
 function parseIPv6Bytes(input: string): number[] | null {
