@@ -54,6 +54,23 @@ async function proxyPid(netns: string): Promise<number> {
   throw new Error(`no proxy process in ${netns} (pids ${pids.join(', ')})`);
 }
 
+/** The daemon's log lines about failed dials to endpoints (the most recent `max`). */
+function dialFailureLog(daemon: DaemonHandle | null, max = 60): string[] {
+  const lines = (daemon?.logs() ?? '').split('\n').filter((l) => /dial failed|failed to connect to an endpoint|proxying failed/.test(l));
+  return lines.slice(-max);
+}
+
+/** Runs `body`; if it fails, the error also carries the proxy's dial-failure log. */
+async function withDialLog(daemon: DaemonHandle | null, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    const lines = dialFailureLog(daemon);
+    const log = lines.length === 0 ? '(the proxy logged no failed dial)' : lines.join('\n');
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nthe proxy's dial failures (latest ${lines.length}):\n${log}`, { cause: err });
+  }
+}
+
 function rssMB(pid: number): number {
   const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return Number(kb ?? 0) / 1024;
@@ -124,26 +141,30 @@ describe('userspace proxy under load', { skip: kernelSkip(['ip', 'iptables', 'ip
     assert.ok(during - before < 40, `the proxy's memory grew by ${(during - before).toFixed(1)} MB, not by the 100 MB the pod had to send`);
   });
 
-  test('an endpoint killed mid-test: connections move to the others, at most the ones in flight fail', async () => {
+  test('an endpoint killed mid-test: connections move to the others, at most the ones in flight fail', async (t) => {
     assert.ok(sb !== null);
     const s = sb;
     const victim = s.pods[0];
     assert.ok(victim !== undefined);
     const victimPid = victim.pid;
     assert.ok(victimPid !== null, 'the pod server runs');
-    const running = load(s, { kind: 'requests', ip: vip, port: 80, connections: 4, durationMs: 3000, keepAlive: false });
-    await new Promise((r) => setTimeout(r, 1000));
-    process.kill(victimPid, 'SIGKILL');
-    const during = await running;
-    assert.ok(during.requests > 100, `traffic flowed (${during.requests} requests)`);
-    assert.ok(during.errors <= 4, `only requests in flight may fail: ${JSON.stringify(during.errorKinds)}`);
-    assert.ok((during.byPod[victim.name] ?? 0) > 0, 'the victim served before it died');
-    // Its endpoint is still published as ready: the proxy's dial fails over to the next pod.
-    const afterKill = await load(s, { kind: 'requests', ip: vip, port: 80, connections: 4, durationMs: 1000, keepAlive: false });
-    assert.equal(afterKill.errors, 0, JSON.stringify(afterKill.errorKinds));
-    assert.equal(afterKill.byPod[victim.name] ?? 0, 0);
-    assert.deepEqual(Object.keys(afterKill.byPod).sort(), s.pods.filter((p) => p.name !== victim.name).map((p) => p.name).sort());
+    await withDialLog(daemon, async () => {
+      const running = load(s, { kind: 'requests', ip: vip, port: 80, connections: 4, durationMs: 3000, keepAlive: false });
+      await new Promise((r) => setTimeout(r, 1000));
+      process.kill(victimPid, 'SIGKILL');
+      const during = await running;
+      assert.ok(during.requests > 100, `traffic flowed (${during.requests} requests)`);
+      assert.ok(during.errors <= 4, `only requests in flight may fail: ${JSON.stringify(during.errorKinds)}`);
+      assert.ok((during.byPod[victim.name] ?? 0) > 0, 'the victim served before it died');
+      // Its endpoint is still published as ready: the proxy's dial fails over to the next pod.
+      const afterKill = await load(s, { kind: 'requests', ip: vip, port: 80, connections: 4, durationMs: 1000, keepAlive: false });
+      assert.equal(afterKill.errors, 0, JSON.stringify(afterKill.errorKinds));
+      assert.equal(afterKill.byPod[victim.name] ?? 0, 0);
+      assert.deepEqual(Object.keys(afterKill.byPod).sort(), s.pods.filter((p) => p.name !== victim.name).map((p) => p.name).sort());
+      t.diagnostic(`requests: ${during.requests} during the kill, ${afterKill.requests} after; dial failures logged: ${dialFailureLog(daemon, Infinity).length}`);
+    });
   });
+
   test('in the node: portals first and node ports last in the built-in chains; cleanup removes every rule', async () => {
     assert.ok(sb !== null && daemon !== null);
     const netns = sb.node().netns;

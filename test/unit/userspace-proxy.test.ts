@@ -112,6 +112,19 @@ describe('TCP', () => {
     assert.equal(stats?.protocol === 'TCP' ? stats.accepted : -1, 6);
   });
 
+  test('an endpoint that refused is passed over for a moment: one failed dial, not one per connection', async () => {
+    const live = await namedServer('live');
+    const dead = await closedPort();
+    const warnings: string[] = [];
+    const log = { ...SILENT_LOG, warn: (msg: string, fields?: Readonly<Record<string, unknown>>) => warnings.push(`${msg} ${String(fields?.['endpoint'])}`) };
+    const proxy = new UserspaceProxy({ family: 'IPv4', portRange: null, udpIdleTimeoutMs: 250, log, listenIP: LOCAL, balancer: { shuffle: () => undefined, failedEndpointHoldMs: 60_000 } });
+    cleanups.push(() => proxy.close());
+    const port = (await proxy.reconcile(plan(frontend('hold', 'TCP', [ep(dead), ep(live)])))).get('hold') ?? 0;
+    for (let i = 0; i < 6; i++) assert.equal(await exchange(port), 'live');
+    assert.deepEqual(warnings, [`dial failed ${LOCAL}:${dead}`]);
+    assert.deepEqual(proxy.balancer.failingEndpoints('hold'), [`${LOCAL}:${dead}`]);
+  });
+
   test('no endpoints: the connection is closed at once', async () => {
     const proxy = newProxy();
     const port = (await proxy.reconcile(plan(frontend('empty', 'TCP', [])))).get('empty') ?? 0;
@@ -326,5 +339,21 @@ describe('UDP', () => {
     assert.ok(stats?.protocol === 'UDP' && stats.sessionsOpened === 4, JSON.stringify(stats));
     await new Promise((r) => setTimeout(r, 200));
     assert.ok(proxy.stats()['idle']?.protocol === 'UDP' && (proxy.stats()['idle'] as { sessions: number }).sessions === 0);
+  });
+
+  test('an endpoint answering with ICMP port unreachable ends its session and is passed over by the next ones', async () => {
+    const live = await udpNamed('alive');
+    const gone = dgram.createSocket('udp4');
+    await new Promise<void>((r) => gone.bind(0, LOCAL, r));
+    const dead = gone.address().port;
+    await new Promise<void>((r) => gone.close(() => r()));
+    const proxy = new UserspaceProxy({ family: 'IPv4', portRange: null, udpIdleTimeoutMs: 5000, log: SILENT_LOG, listenIP: LOCAL, balancer: { shuffle: () => undefined, failedEndpointHoldMs: 60_000 } });
+    cleanups.push(() => proxy.close());
+    const port = (await proxy.reconcile(plan(frontend('icmp', 'UDP', [ep(dead), ep(live)])))).get('icmp') ?? 0;
+    await assert.rejects(ask(port, 1), /timeout/, 'the first session went to the dead endpoint');
+    assert.deepEqual(proxy.balancer.failingEndpoints('icmp'), [`${LOCAL}:${dead}`]);
+    assert.equal((proxy.stats()['icmp'] as { sessions: number }).sessions, 0, 'the refused session ended before its idle timeout');
+    const clients = await Promise.all([ask(port, 1), ask(port, 1), ask(port, 1), ask(port, 1)]);
+    assert.deepEqual(clients.flat(), ['alive', 'alive', 'alive', 'alive']);
   });
 });

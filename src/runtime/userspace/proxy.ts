@@ -12,7 +12,7 @@ import type { IPFamily } from '../../core/model/objects.js';
 import type { Frontend, ListenerPlan } from '../../dataplanes/userspace/plan.js';
 import { PortRangeAllocator, type PortRange } from '../../dataplanes/userspace/ports.js';
 import { RoundRobinBalancer, type BalancerOptions } from './balancer.js';
-import type { DialOptions } from './dial.js';
+import type { TcpDialOptions } from './dial.js';
 import type { ProxyLog } from './log.js';
 import { TcpFrontendListener, type ListenerStats } from './tcp-listener.js';
 import { UdpFrontendListener, type UdpListenerStats } from './udp-listener.js';
@@ -26,7 +26,7 @@ export interface UserspaceProxyOptions {
   /** Where listeners bind (default 0.0.0.0 / ::). */
   readonly listenIP?: string;
   readonly balancer?: BalancerOptions;
-  readonly dial?: DialOptions;
+  readonly dial?: TcpDialOptions;
 }
 
 type Listener =

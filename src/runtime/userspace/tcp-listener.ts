@@ -13,7 +13,7 @@ import net from 'node:net';
 import type { ProxyLog } from './log.js';
 import type { RoundRobinBalancer } from './balancer.js';
 import type { BackendStream } from './backend-stream.js';
-import { dialEndpoint, type DialOptions } from './dial.js';
+import { dialEndpoint, type TcpDialOptions } from './dial.js';
 import { SOCKET_BUFFER_BYTES } from './socket-buffer.js';
 
 export interface TcpListenerOptions {
@@ -22,7 +22,7 @@ export interface TcpListenerOptions {
   readonly port: number;
   readonly balancer: RoundRobinBalancer;
   readonly log: ProxyLog;
-  readonly dial?: DialOptions;
+  readonly dial?: TcpDialOptions;
 }
 
 export interface ListenerStats {
@@ -116,10 +116,10 @@ export class TcpFrontendListener {
           return;
         }
         if (clientGone) {
-          result.backend.socket.destroy();
+          result.value.socket.destroy();
           return;
         }
-        this.splice(client, result.backend, result.endpoint.endpoint);
+        this.splice(client, result.value, result.endpoint.endpoint);
       })
       .catch((err: unknown) => {
         this.failed++;

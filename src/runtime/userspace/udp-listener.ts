@@ -3,7 +3,8 @@
  * (`ip:port`) form a session with one backend socket, connected to an endpoint the balancer
  * chose; replies go back to the client from the frontend's socket (conntrack then undoes the
  * REDIRECT/DNAT). A session ends after `idleTimeoutMs` without a datagram either way, or when
- * the backend reports an error (an ICMP port unreachable from a dead endpoint).
+ * the backend reports an error (an ICMP port unreachable from a dead endpoint, which also makes
+ * the balancer pass that endpoint over for a moment).
  *
  * UDP has no flow control, so instead of buffering without bound the proxy drops datagrams when
  * a socket's send queue is long (as a full kernel buffer would). Datagrams are not truncated
@@ -12,7 +13,7 @@
 import dgram from 'node:dgram';
 import type { FrontendEndpoint } from '../../dataplanes/userspace/plan.js';
 import type { RoundRobinBalancer } from './balancer.js';
-import { ENDPOINT_DIAL_TIMEOUTS_MS } from './dial.js';
+import { dialWith, isEndpointFault, type Connected } from './dial.js';
 import type { ProxyLog } from './log.js';
 
 /** Datagrams allowed to wait in one socket's send queue before new ones are dropped. */
@@ -47,17 +48,18 @@ export interface UdpListenerStats {
   readonly sessionsByEndpoint: Readonly<Record<string, number>>;
 }
 
-function connectUdp(type: 'udp4' | 'udp6', endpoint: FrontendEndpoint): Promise<dgram.Socket | string> {
+/** Connecting a UDP socket sends nothing: it fails only without a route, and never waits. */
+function connectUdp(type: 'udp4' | 'udp6', endpoint: FrontendEndpoint): Promise<Connected<dgram.Socket>> {
   return new Promise((resolve) => {
     const socket = dgram.createSocket(type);
-    const fail = (err: Error): void => {
+    const fail = (err: NodeJS.ErrnoException): void => {
       socket.close();
-      resolve(`dial udp ${endpoint.endpoint}: ${err.message}`);
+      resolve({ ok: false, error: `dial udp ${endpoint.endpoint}: ${err.message}`, code: err.code ?? 'EUNKNOWN' });
     };
     socket.once('error', fail);
     socket.connect(endpoint.port, endpoint.ip, () => {
       socket.off('error', fail);
-      resolve(socket);
+      resolve({ ok: true, value: socket });
     });
   });
 }
@@ -113,11 +115,15 @@ export class UdpFrontendListener {
     const key = `${clientIP}|${clientPort}`;
     let session = this.sessions.get(key);
     if (session === undefined) {
-      session = { key, clientIP, clientPort, backend: null, endpoint: null, pending: [], lastActivityMs: Date.now(), timer: null, closed: false };
-      this.sessions.set(key, session);
+      const created: Session = { key, clientIP, clientPort, backend: null, endpoint: null, pending: [], lastActivityMs: Date.now(), timer: null, closed: false };
+      session = created;
+      this.sessions.set(key, created);
       this.opened++;
-      this.armIdleTimer(session);
-      void this.dial(session);
+      this.armIdleTimer(created);
+      this.dial(created).catch((err: unknown) => {
+        this.opts.log.error('proxying failed', { frontend: this.opts.id, error: err instanceof Error ? err.message : String(err) });
+        this.endSession(created);
+      });
     }
     session.lastActivityMs = Date.now();
     if (session.backend === null) {
@@ -137,24 +143,17 @@ export class UdpFrontendListener {
   }
 
   private async dial(session: Session): Promise<void> {
-    let reset = false;
-    for (let attempt = 0; attempt < ENDPOINT_DIAL_TIMEOUTS_MS.length; attempt++) {
-      const endpoint = this.opts.balancer.next(this.opts.id, session.clientIP, reset);
-      if (endpoint === null) break;
-      const result = await connectUdp(this.type, endpoint);
-      if (typeof result === 'string') {
-        this.opts.log.warn('dial failed', { frontend: this.opts.id, endpoint: endpoint.endpoint, error: result });
-        reset = true;
-        continue;
-      }
-      if (session.closed) {
-        result.close();
-        return;
-      }
-      this.attach(session, result, endpoint);
+    const result = await dialWith(this.opts.balancer, this.opts.id, session.clientIP, (endpoint) => connectUdp(this.type, endpoint), {
+      aborted: () => session.closed,
+    });
+    for (const f of result.failures) this.opts.log.warn('dial failed', { frontend: this.opts.id, endpoint: f.endpoint, error: f.error });
+    if (result.ok && !session.closed) {
+      this.attach(session, result.value, result.endpoint);
       return;
     }
+    if (result.ok) result.value.close();
     this.dropped += session.pending.length;
+    session.pending.length = 0;
     this.endSession(session);
   }
 
@@ -169,7 +168,10 @@ export class UdpFrontendListener {
       }
       this.socket.send(reply, session.clientPort, session.clientIP);
     });
-    backend.on('error', () => this.endSession(session));
+    backend.on('error', (err: NodeJS.ErrnoException) => {
+      if (isEndpointFault(err.code ?? '')) this.opts.balancer.markFailed(this.opts.id, endpoint.endpoint);
+      this.endSession(session);
+    });
     for (const msg of session.pending.splice(0)) this.sendToBackend(backend, msg);
   }
 
