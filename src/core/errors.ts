@@ -2,6 +2,8 @@
 export type ErrorCode =
   | 'E_USAGE'
   | 'E_INPUT'
+  /** An output file cannot be written. */
+  | 'E_OUTPUT'
   | 'E_CONFIG'
   | 'E_PARSE'
   | 'E_RENDER'

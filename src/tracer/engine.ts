@@ -15,6 +15,17 @@ import { KproxyError } from '../core/errors.js';
 import { cidrContains, joinHostPort, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../core/net/ip.js';
 import type { TableName } from '../dataplanes/iptables/model.js';
 import { evaluatePredicate, type PacketState, type PredicateContext } from './engine-predicates.js';
+import {
+  decideSource,
+  describeSource,
+  isPlainPredicate,
+  isSourcePredicate,
+  outcomeConditions,
+  passesThrough,
+  stepConditions,
+  type SourceAssumption,
+  type SourceTest,
+} from './engine-symbolic.js';
 import type { Hook, IrChain, IrProgram, IrRule } from './ir.js';
 import {
   NO_RECENT,
@@ -40,6 +51,9 @@ interface Frame {
   index: number;
   /** Next predicate of that rule (non-zero after a fork decided one). */
   predicate: number;
+  /** With a symbolic source: how many source tests the branch had made when it entered the chain, and when its current rule's evaluation began. */
+  readonly since: number;
+  ruleStart: number;
 }
 
 interface Machine {
@@ -50,6 +64,14 @@ interface Machine {
   stack: Frame[];
   explicitAccept: boolean;
   masquerade: boolean;
+  /**
+   * With a symbolic source: what this branch assumed about it (where it forked), every source
+   * test's outcome in order (assumed or implied by earlier assumptions), and the chains it
+   * entered (`table/chain`).
+   */
+  assumptions: readonly SourceAssumption[];
+  tests: readonly SourceTest[];
+  trail: readonly string[];
 }
 
 const PRE: readonly Stage[] = [
@@ -162,15 +184,38 @@ class Tracer {
       stack: [],
       explicitAccept: false,
       masquerade: false,
+      assumptions: [],
+      tests: [],
+      trail: [],
     };
     if (entry !== null) {
       const chain = this.program.tables.get(entry.table)?.chains.get(entry.chain);
       if (chain === undefined) throw new KproxyError('E_TRACE', `no chain ${entry.chain} in table ${entry.table}`);
       machine.stages = [];
       machine.hook = entry.hook;
-      machine.stack.push({ table: entry.table, chain, index: 0, predicate: 0 });
+      this.enter(machine, entry.table, chain);
     }
     this.run(machine);
+  }
+
+  private get symbolic(): boolean {
+    return this.env.symbolicSource === true;
+  }
+
+  private enter(m: Machine, table: TableName, chain: IrChain): void {
+    m.stack.push({ table, chain, index: 0, predicate: 0, since: m.tests.length, ruleStart: m.tests.length });
+    if (this.symbolic) m.trail = [...m.trail, `${table}/${chain.name}`];
+  }
+
+  private assumed(m: Machine): Pick<TraceLeaf, 'assumptions' | 'conditions'> {
+    if (!this.symbolic) return {};
+    return { assumptions: m.assumptions.map((a) => describeSource(a.predicate, a.holds)), conditions: outcomeConditions(m.tests) };
+  }
+
+  /** A step's assumptions: all of the branch's, and the outcomes of the source tests that decided the step in its chain. */
+  private stepAssumptions(m: Machine, frame: Frame): Pick<PathStep, 'assumptions' | 'conditions'> {
+    if (!this.symbolic) return {};
+    return { assumptions: m.assumptions.map((a) => describeSource(a.predicate, a.holds)), conditions: stepConditions(m.tests, frame.since, frame.ruleStart) };
   }
 
   private context(m: Machine): PredicateContext {
@@ -191,6 +236,8 @@ class Tracer {
       rejectWith,
       recent: m.packet.recent,
       affinity: m.packet.affinity,
+      ...this.assumed(m),
+      ...(this.symbolic ? { trail: m.trail } : {}),
     });
   }
 
@@ -201,11 +248,13 @@ class Tracer {
       table: frame.table,
       chain: chain.name,
       line: rule?.line ?? null,
+      assumed: rule?.assumed ?? false,
       position: rule?.position ?? null,
       rule: rule?.text ?? `policy ${chain.policy ?? 'ACCEPT (not in the input: assumed)'}`,
       matched,
       probability: m.probability,
       depth: m.stack.length - 1,
+      ...this.stepAssumptions(m, frame),
     });
   }
 
@@ -226,7 +275,7 @@ class Tracer {
         const chain = this.program.tables.get(stage.table)?.chains.get(stage.hook);
         if (chain === undefined) continue;
         m.hook = stage.hook;
-        m.stack.push({ table: stage.table, chain, index: 0, predicate: 0 });
+        this.enter(m, stage.table, chain);
         continue;
       }
       const rule = frame.chain.rules[frame.index];
@@ -255,9 +304,32 @@ class Tracer {
   /** Evaluates the frame's current rule; false when the branch ended. */
   private evaluateRule(m: Machine, frame: Frame, rule: IrRule): boolean {
     const ctx = this.context(m);
+    // With a symbolic source, a rule that cannot match anyway is skipped before forking on its source test.
+    if (this.symbolic && frame.predicate === 0) {
+      if (rule.predicates.some((p) => isPlainPredicate(p) && evaluatePredicate(p, m.packet, ctx) === false)) return this.noMatch(m, frame, rule);
+      frame.ruleStart = m.tests.length;
+    }
     for (let i = frame.predicate; i < rule.predicates.length; i++) {
       const pred = rule.predicates[i];
       if (pred === undefined) continue;
+      if (this.symbolic && isSourcePredicate(pred)) {
+        const known = decideSource(pred, m.packet.src.family, m.assumptions);
+        const passThrough = passesThrough(rule, this.program.tables.get(frame.table));
+        if (known !== null) {
+          m.tests = [...m.tests, { text: describeSource(pred, known), passThrough }];
+          if (!known) return this.noMatch(m, frame, rule);
+          continue;
+        }
+        const holdingSide = cloneMachine(m);
+        holdingSide.assumptions = [...m.assumptions, { predicate: pred, holds: true }];
+        holdingSide.tests = [...m.tests, { text: describeSource(pred, true), passThrough }];
+        const top = holdingSide.stack[holdingSide.stack.length - 1];
+        if (top !== undefined) top.predicate = i + 1;
+        this.run(holdingSide);
+        m.assumptions = [...m.assumptions, { predicate: pred, holds: false }];
+        m.tests = [...m.tests, { text: describeSource(pred, false), passThrough }];
+        return this.noMatch(m, frame, rule);
+      }
       let result;
       try {
         result = evaluatePredicate(pred, m.packet, ctx);
@@ -290,7 +362,7 @@ class Tracer {
   }
 
   private located(e: unknown, frame: Frame, rule: IrRule): KproxyError {
-    const where = `${rule.line === null ? 'an assumed rule' : `line ${rule.line}`} (table ${frame.table}, chain ${frame.chain.name})`;
+    const where = `${rule.line !== null ? `line ${rule.line}` : rule.assumed ? 'an assumed rule' : `rule ${rule.position}`} (table ${frame.table}, chain ${frame.chain.name})`;
     const message = e instanceof Error ? e.message : String(e);
     return new KproxyError('E_TRACE', `cannot trace past ${where}: ${message}; rule: ${rule.text}`, { cause: e });
   }
@@ -316,7 +388,7 @@ class Tracer {
           if (frame.chain.builtin) frame.index = frame.chain.rules.length;
           else m.stack.pop();
         }
-        m.stack.push({ table: frame.table, chain, index: 0, predicate: 0 });
+        this.enter(m, frame.table, chain);
         return true;
       }
       case 'return':

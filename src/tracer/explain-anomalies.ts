@@ -153,7 +153,7 @@ function shadowedRules(tableName: TableName, table: IrTable): Anomaly[] {
           table: tableName,
           chain: chain.name,
           line: rule.line,
-          message: `never reached: ${how} already left at ${earlier.line === null ? 'an assumed rule' : `line ${earlier.line}`}`,
+          message: `never reached: ${how} already left at ${earlier.line !== null ? `line ${earlier.line}` : earlier.assumed ? 'an assumed rule' : `rule ${earlier.position}`}`,
         });
         continue;
       }

@@ -19,8 +19,13 @@ export interface ExplainedEndpoint {
 }
 
 export interface ExplainedService {
-  /** `namespace/name`. */
+  /**
+   * `namespace/name`; for a service whose rules carry no comment (and no -f manifests name it),
+   * its `KUBE-SVC-<hash>` chain name (the hash stands for namespace/name:port and protocol).
+   */
   readonly name: string;
+  /** False when the name is a chain name: neither comments nor manifests said which service it is. */
+  readonly named: boolean;
   /** The port name ('' when unnamed). */
   readonly port: string;
   readonly protocol: string;
@@ -45,7 +50,8 @@ export interface ExplainedService {
 
 export interface ServiceEntry {
   readonly kind: 'cluster' | 'external' | 'lb' | 'nodeport';
-  readonly chain: string;
+  /** The nat chain it jumps to; null when only a filter rule (REJECT or DROP: no endpoints) is there for it. */
+  readonly chain: string | null;
   /** The destination address the entry rule matches (null for node ports). */
   readonly dst: string | null;
   readonly port: number | null;
@@ -72,10 +78,13 @@ export interface Anomaly {
 export interface Explanation {
   readonly services: readonly ExplainedService[];
   readonly anomalies: readonly Anomaly[];
+  /** What the reader should know about the explanation (e.g. services it could not name). */
+  readonly notes: readonly string[];
 }
 
 interface Draft {
   name: string;
+  named: boolean;
   port: string;
   protocol: string;
   clusterIP: string | null;
@@ -86,6 +95,8 @@ interface Draft {
   entries: ServiceEntry[];
   healthCheckNodePort: number | null;
   withoutEndpoints: 'REJECT' | 'DROP' | null;
+  /** A filter rule drops cluster-IP traffic for want of local endpoints (internalTrafficPolicy: Local). */
+  internalLocal: boolean;
 }
 
 const ROLE = /^(.+?):? ?(cluster IP|external IP|loadbalancer IP|has no endpoints|has no local endpoints|health check node port|traffic not accepted by \S+)$/;
@@ -132,30 +143,50 @@ function rulesOf(table: IrTable | undefined, chain: string): readonly IrRule[] {
 /** Chain name → the service port it belongs to (from manifests), for rules without comments. */
 export type ChainNameIndex = ReadonlyMap<string, { readonly name: string; readonly port: string }>;
 
+/** kube-proxy's per-service-port chains: the hash is the same for all of one service port. */
+const SERVICE_PORT_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|XLB)-([A-Z0-9]+)$/;
+
+interface Identity {
+  readonly spn: string;
+  readonly role: string;
+  /** False: no comment or manifest names it; `spn` is its KUBE-SVC chain name. */
+  readonly named: boolean;
+}
+
+function roleOfChain(chain: string): string {
+  return chain.startsWith('KUBE-FW-') ? 'loadbalancer IP' : chain.startsWith('KUBE-EXT-') || chain.startsWith('KUBE-XLB-') ? 'external IP' : 'cluster IP';
+}
+
 class Collector {
   readonly drafts = new Map<string, Draft>();
+  /** Filter rules that reject or drop a service address without a comment saying which service. */
+  readonly uncommentedVerdicts: string[] = [];
 
   constructor(readonly names: ChainNameIndex) {}
 
-  /** The service port of a rule: from its comment, or else from the chain it jumps to. */
-  identify(comment: string | null, chain: string): { spn: string; role: string } | null {
+  /**
+   * The service port of a rule: from its comment, or else from the chain it jumps to (named by
+   * the manifests, or — unnamed — by its hash, as the service port's KUBE-SVC chain).
+   */
+  identify(comment: string | null, chain: string): Identity | null {
     const m = comment === null ? null : ROLE.exec(comment);
-    if (m !== null) return { spn: m[1] ?? '', role: m[2] ?? '' };
+    if (m !== null) return { spn: m[1] ?? '', role: m[2] ?? '', named: true };
+    const role = roleOfChain(chain);
     const known = this.names.get(chain);
-    if (known === undefined) return null;
-    const spn = known.port === '' ? known.name : `${known.name}:${known.port}`;
-    const role = chain.startsWith('KUBE-FW-') ? 'loadbalancer IP' : chain.startsWith('KUBE-EXT-') || chain.startsWith('KUBE-XLB-') ? 'external IP' : 'cluster IP';
-    return { spn, role };
+    if (known !== undefined) return { spn: known.port === '' ? known.name : `${known.name}:${known.port}`, role, named: true };
+    const hash = SERVICE_PORT_CHAIN.exec(chain)?.[2];
+    return hash === undefined ? null : { spn: `KUBE-SVC-${hash}`, role, named: false };
   }
 
-  draft(spn: string, protocol: string): Draft | null {
-    const parts = splitServicePortName(spn);
+  draft(id: Pick<Identity, 'spn' | 'named'>, protocol: string): Draft | null {
+    const parts = id.named ? splitServicePortName(id.spn) : { name: id.spn, port: '' };
     if (parts === null) return null;
     const key = `${parts.name}|${parts.port}|${protocol}`;
     let d = this.drafts.get(key);
     if (d === undefined) {
       d = {
         ...parts,
+        named: id.named,
         protocol,
         clusterIP: null,
         servicePort: null,
@@ -165,6 +196,7 @@ class Collector {
         entries: [],
         healthCheckNodePort: null,
         withoutEndpoints: null,
+        internalLocal: false,
       };
       this.drafts.set(key, d);
     }
@@ -179,7 +211,7 @@ function collectNat(program: IrProgram, c: Collector): void {
     if (chain === null || chain === 'KUBE-MARK-MASQ') continue;
     const id = c.identify(rule.comment, chain);
     if (id === null) continue;
-    const d = c.draft(id.spn, protocolOf(rule));
+    const d = c.draft(id, protocolOf(rule));
     if (d === null) continue;
     const dst = hostText(rule, 'dst')[0] ?? null;
     const port = dstPort(rule);
@@ -204,10 +236,10 @@ function collectNat(program: IrProgram, c: Collector): void {
   for (const rule of rulesOf(nat, 'KUBE-NODEPORTS')) {
     const chain = targetChain(rule.action);
     if (chain === null || chain === 'KUBE-MARK-MASQ') continue;
-    const known = c.names.get(chain);
-    const spn = rule.comment?.split(' ')[0] ?? (known === undefined ? null : known.port === '' ? known.name : `${known.name}:${known.port}`);
-    if (spn === null) continue;
-    const d = c.draft(spn, protocolOf(rule));
+    const commented = rule.comment?.split(' ')[0];
+    const id = commented === undefined ? c.identify(null, chain) : { spn: commented, named: true };
+    if (id === null) continue;
+    const d = c.draft(id, protocolOf(rule));
     const port = dstPort(rule);
     if (d === null || port === null) continue;
     d.nodePorts.add(port);
@@ -217,11 +249,15 @@ function collectNat(program: IrProgram, c: Collector): void {
 
 function collectFilter(program: IrProgram, c: Collector): void {
   const filter = program.tables.get('filter');
-  for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
+  for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL']) {
     for (const rule of rulesOf(filter, chainName)) {
+      if (rule.comment === null && (rule.action.kind === 'reject' || rule.action.kind === 'drop')) {
+        const where = `${hostText(rule, 'dst')[0] ?? 'a local address'}:${dstPort(rule) ?? 'any port'}`;
+        c.uncommentedVerdicts.push(`${where} (${rule.action.kind.toUpperCase()}, filter/${chainName}${rule.line === null ? '' : ` line ${rule.line}`})`);
+      }
       const m = rule.comment === null ? null : ROLE.exec(rule.comment);
-      if (m === null) continue;
-      const d = c.draft(m[1] ?? '', protocolOf(rule));
+      if (m === null || chainName === 'KUBE-PROXY-FIREWALL') continue;
+      const d = c.draft({ spn: m[1] ?? '', named: true }, protocolOf(rule));
       if (d === null) continue;
       const dst = hostText(rule, 'dst')[0] ?? null;
       const port = dstPort(rule);
@@ -232,13 +268,26 @@ function collectFilter(program: IrProgram, c: Collector): void {
       if (m[2] !== 'has no endpoints' && m[2] !== 'has no local endpoints') continue;
       d.withoutEndpoints = rule.action.kind === 'drop' ? 'DROP' : 'REJECT';
       const localAddrType = rule.predicates.some((p) => p.kind === 'addrtype' && p.field === 'dst' && p.types.includes('LOCAL'));
-      if (localAddrType && port !== null) d.nodePorts.add(port);
-      else if (chainName === 'KUBE-SERVICES') {
+      if (localAddrType && port !== null) {
+        d.nodePorts.add(port);
+        addEntry(d, { kind: 'nodeport', chain: null, dst: null, port });
+      } else if (chainName === 'KUBE-SERVICES') {
         d.clusterIP ??= dst;
         d.servicePort ??= port;
-      } else if (dst !== null && !d.loadBalancerIPs.has(dst)) d.externalIPs.add(dst);
+        if (m[2] === 'has no local endpoints') d.internalLocal = true;
+        addEntry(d, { kind: 'cluster', chain: null, dst, port });
+      } else if (dst !== null) {
+        const lb = d.loadBalancerIPs.has(dst);
+        if (!lb) d.externalIPs.add(dst);
+        addEntry(d, { kind: lb ? 'lb' : 'external', chain: null, dst, port });
+      }
     }
   }
+}
+
+/** An entry only a filter rule shows (no nat chain), unless the nat table already has one for that address and port. */
+function addEntry(d: Draft, entry: ServiceEntry): void {
+  if (!d.entries.some((e) => e.dst === entry.dst && e.port === entry.port && (e.kind === entry.kind || entry.kind === 'external'))) d.entries.push(entry);
 }
 
 /** Every chain reachable from `start` in a table, in discovery order. */
@@ -279,8 +328,9 @@ export function probeSource(dst: string): string {
 
 function finish(program: IrProgram, d: Draft, anomalies: Anomaly[]): ExplainedService {
   const nat = program.tables.get('nat');
-  const chains = reachable(nat, d.entries.map((e) => e.chain)).filter((ch) => ch !== 'KUBE-MARK-MASQ');
-  const entry = d.entries.find((e) => e.kind === 'cluster') ?? d.entries[0];
+  const withChains = d.entries.filter((e): e is ServiceEntry & { chain: string } => e.chain !== null);
+  const chains = reachable(nat, withChains.map((e) => e.chain)).filter((ch) => ch !== 'KUBE-MARK-MASQ');
+  const entry = withChains.find((e) => e.kind === 'cluster') ?? withChains[0];
   let endpoints: ExplainedEndpoint[] = [];
   let affinity: ExplainedService['affinity'] = null;
   if (entry !== undefined) {
@@ -318,6 +368,7 @@ function finish(program: IrProgram, d: Draft, anomalies: Anomaly[]): ExplainedSe
     (extChain.startsWith('KUBE-XLB-') || rulesOf(nat, extChain).some((r) => r.predicates.some((p) => p.kind === 'addrtype' && p.field === 'src')));
   return {
     name: d.name,
+    named: d.named,
     port: d.port,
     protocol: d.protocol,
     clusterIP: d.clusterIP,
@@ -328,7 +379,7 @@ function finish(program: IrProgram, d: Draft, anomalies: Anomaly[]): ExplainedSe
     sourceRanges: sourceRanges(nat, chains),
     healthCheckNodePort: d.healthCheckNodePort,
     affinity,
-    internalTrafficPolicy: d.entries.some((e) => e.kind === 'cluster' && e.chain.startsWith('KUBE-SVL-')) ? 'Local' : 'Cluster',
+    internalTrafficPolicy: d.internalLocal || d.entries.some((e) => e.kind === 'cluster' && e.chain?.startsWith('KUBE-SVL-') === true) ? 'Local' : 'Cluster',
     externalTrafficPolicy: externallyReachable ? (localExternal ? 'Local' : 'Cluster') : null,
     withoutEndpoints: d.withoutEndpoints,
     endpoints,
@@ -353,7 +404,7 @@ export function explainProgram(program: IrProgram, names: ChainNameIndex = new M
   collectFilter(program, c);
   const anomalies: Anomaly[] = [];
   const services = [...c.drafts.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.port < b.port ? -1 : a.port > b.port ? 1 : a.protocol < b.protocol ? -1 : 1))
+    .sort((a, b) => Number(b.named) - Number(a.named) || (a.name < b.name ? -1 : a.name > b.name ? 1 : a.port < b.port ? -1 : a.port > b.port ? 1 : a.protocol < b.protocol ? -1 : 1))
     .map((d) => finish(program, d, anomalies));
   for (const s of services) {
     const label = `${s.name}${s.port === '' ? '' : `:${s.port}`} (${s.protocol})`;
@@ -372,5 +423,22 @@ export function explainProgram(program: IrProgram, names: ChainNameIndex = new M
     }
   }
   anomalies.push(...findAnomalies(program));
-  return { services, anomalies: [...anomalies].sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : (a.line ?? 0) - (b.line ?? 0))) };
+  const sorted = [...anomalies].sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : (a.line ?? 0) - (b.line ?? 0)));
+  const notes = unnamedNote(services.filter((s) => !s.named).length, names.size > 0);
+  if (c.uncommentedVerdicts.length > 0) {
+    notes.push(
+      `filter rules without comments refuse or drop traffic to ${c.uncommentedVerdicts.join(', ')}: ` +
+        'kube-proxy writes such rules for services without (local) endpoints and for load-balancer source ranges; which service each is for, no chain tells',
+    );
+  }
+  return { services, anomalies: sorted, notes };
+}
+
+function unnamedNote(unnamed: number, manifestsGiven: boolean): string[] {
+  if (unnamed === 0) return [];
+  const why = manifestsGiven ? 'and the -f manifests hold no service port with their chain hashes' : 'and no -f manifests were given';
+  return [
+    `${unnamed} service port(s) carry no kube-proxy comments ${why}: they are listed by their KUBE-SVC chain name, whose hash stands for ` +
+      'namespace/name:port and protocol; give the manifests with -f PATH to name them',
+  ];
 }

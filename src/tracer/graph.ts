@@ -1,18 +1,27 @@
 /**
- * `graph`: a picture of the chains a service's traffic walks. Nodes are the entry points
- * (cluster IP, node ports, external and load-balancer IPs), the chains, and the endpoints;
- * edges are the jumps and DNATs actually taken, labelled with the exact probability (evaluated
- * by the engine from each entry). Rendered as a self-contained SVG (or an HTML page around it),
- * laid out in columns by distance from the entry.
+ * `graph`: a picture of the chains a service's traffic walks. One section per entry point
+ * (cluster IP, node ports, external and load-balancer IPs); its nodes are the entry, the
+ * service's nat chains, the endpoints, and the verdicts other than a DNAT (REJECT, DROP, or
+ * passing unchanged, with the table, chain and line that decided). Edges are the jumps, DNATs
+ * and verdicts actually taken, labelled with the exact probability and, where only some
+ * sources take them, the condition on the source (`-s 198.51.100.1/32`, `! --src-type LOCAL`).
+ *
+ * Each section is the engine's trace of a packet to the entry's address, through the hooks in
+ * order, with the source as a variable (engine-symbolic.ts): every branch a source test opens is
+ * followed, so denied sources, non-local traffic and services without endpoints show their
+ * REJECT or DROP leaf beside the paths to the endpoints.
  */
-import { formatIPv6, joinHostPort, type ParsedCIDR } from '../core/net/ip.js';
+import { isKproxyError } from '../core/errors.js';
+import { joinHostPort } from '../core/net/ip.js';
 import { runTrace } from './engine.js';
-import { probeSource, type ExplainedService, type Explanation } from './explain.js';
-import type { IrPredicate, IrProgram } from './ir.js';
+import { probeSource, type ExplainedService, type Explanation, type ServiceEntry } from './explain.js';
+import type { IrProgram, IrTable } from './ir.js';
 import { EMPTY_IPSETS } from './ipset.js';
-import type { TraceProtocol } from './packet.js';
+import type { EngineRun, TraceLeaf, TraceProtocol } from './packet.js';
 import { Rational } from './rational.js';
 import { formatProbability } from './report.js';
+
+export { renderHtml, renderSvg } from './graph-render.js';
 
 export type GraphNodeKind = 'entry' | 'chain' | 'endpoint' | 'verdict';
 
@@ -25,9 +34,15 @@ export interface GraphNode {
 export interface GraphEdge {
   readonly from: string;
   readonly to: string;
+  /** The probability that the entry's traffic (meeting `condition`) takes the edge; the largest where sources differ. */
   readonly probability: Rational;
-  /** The probability as shown on the edge. */
+  /** The probability as shown on the edge (several, `a / b`, where sources meeting the condition differ). */
   readonly label: string;
+  /**
+   * What the source must be for the edge to be taken (`-s 10.0.0.0/8, ! --src-type LOCAL`; where
+   * several rules make the edge, their conditions joined by ` or `); null: any source.
+   */
+  readonly condition: string | null;
 }
 
 /** One entry point's walk: its own nodes and edges, probabilities relative to that entry's traffic. */
@@ -44,219 +59,194 @@ export interface ServiceGraph {
 
 interface Entry {
   readonly label: string;
-  readonly chain: string;
+  readonly chain: string | null;
   readonly dst: string;
   readonly port: number;
-  readonly src: string;
+  /** The node's own address for the trace (a node port's destination); null for other entries. */
+  readonly local: boolean;
 }
 
-const ENTRY_LABEL: Record<ExplainedService['entries'][number]['kind'], string> = {
+const ENTRY_LABEL: Record<ServiceEntry['kind'], string> = {
   cluster: 'cluster IP',
   external: 'external IP',
   lb: 'load balancer IP',
   nodeport: 'node port',
 };
 
-/** The last but one address of a CIDR (not the network's, unlikely to be a pod's). */
-function innerAddress(cidr: ParsedCIDR): string {
-  const bytes = cidr.network.bytes.map((b, i) => {
-    const keep = Math.max(0, Math.min(8, cidr.prefixLength - i * 8));
-    return b | (0xff >> keep);
-  });
-  const hostBits = bytes.length * 8 - cidr.prefixLength;
-  const last = bytes.length - 1;
-  if (hostBits >= 2) bytes[last] = (bytes[last] ?? 1) - 1;
-  return cidr.family === 'IPv4' ? bytes.join('.') : formatIPv6(bytes);
+/** A node address for tracing node ports (benchmarking ranges, RFC 2544 / RFC 5180: no real node has it). */
+function nodeAddress(v6: boolean): string {
+  return v6 ? '2001:2::fffe' : '198.19.255.254';
 }
 
-/**
- * A cluster-IP entry is pictured for a pod's traffic: a source inside the cluster CIDR that
- * kube-proxy's `! -s CIDR ... -j KUBE-MARK-MASQ` rule of the service chain names, if any.
- */
-function podSource(program: IrProgram, chain: string): string | null {
-  for (const rule of program.tables.get('nat')?.chains.get(chain)?.rules ?? []) {
-    if (rule.action.kind !== 'jump' || rule.action.chain !== 'KUBE-MARK-MASQ') continue;
-    const p = rule.predicates.find((x): x is Extract<IrPredicate, { kind: 'address' }> => x.kind === 'address' && x.field === 'src' && x.invert);
-    const cidr = p?.cidrs[0];
-    if (cidr !== undefined) return innerAddress(cidr);
-  }
-  return null;
-}
-
-function entriesOf(program: IrProgram, s: ExplainedService): Entry[] {
-  const out: Entry[] = [];
-  for (const e of s.entries) {
+function entriesOf(s: ExplainedService): Entry[] {
+  const v6 = (s.clusterIP ?? s.entries.find((e) => e.dst !== null)?.dst ?? '').includes(':');
+  return s.entries.map((e) => {
     const port = e.port ?? s.servicePort ?? 0;
-    const dst = e.dst ?? s.clusterIP ?? '198.18.0.2';
-    // from outside: a source inside the first source range, so a firewall chain lets the picture through
-    const outside = s.sourceRanges[0]?.split('/')[0] ?? probeSource(dst);
-    const src = e.kind === 'cluster' ? (podSource(program, e.chain) ?? outside) : outside;
-    const where = e.kind === 'nodeport' ? `${port}` : joinHostPort(dst, port);
-    out.push({ label: `${ENTRY_LABEL[e.kind]} ${where}`, chain: e.chain, dst, port, src });
+    const local = e.kind === 'nodeport';
+    const dst = local ? nodeAddress(v6) : (e.dst ?? s.clusterIP ?? (v6 ? '2001:2::2' : '198.18.0.2'));
+    const where = local ? `${port}` : joinHostPort(dst, port);
+    return { label: `${ENTRY_LABEL[e.kind]} ${where}`, chain: e.chain, dst, port, local };
+  });
+}
+
+/** The nat chains reachable from `start` (the service's chains, KUBE-MARK-MASQ included). */
+function serviceChains(nat: IrTable | undefined, start: string | null): Set<string> {
+  const seen = new Set<string>();
+  const todo = start === null ? [] : [start];
+  while (todo.length > 0) {
+    const name = todo.pop() ?? '';
+    const chain = nat?.chains.get(name);
+    if (seen.has(name) || chain === undefined || chain.builtin) continue;
+    seen.add(name);
+    for (const r of chain.rules) if (r.action.kind === 'jump' || r.action.kind === 'goto') todo.push(r.action.chain);
   }
-  return out;
+  return seen;
+}
+
+function leafNode(leaf: TraceLeaf): { id: string; label: string } {
+  const at = leaf.decidedAt === null ? '' : ` (${leaf.decidedAt.table}/${leaf.decidedAt.chain}${leaf.decidedAt.line === null ? '' : ` line ${leaf.decidedAt.line}`})`;
+  switch (leaf.verdict) {
+    case 'REJECT':
+    case 'DROP':
+      return { id: `verdict:${leaf.verdict}${at}`, label: `${leaf.verdict}${at}` };
+    case 'ACCEPT':
+      return { id: 'verdict:ACCEPT', label: 'ACCEPT, not DNATed: no service here' };
+    case 'NO_SERVICE':
+    case 'DNAT':
+      return { id: 'verdict:NO_SERVICE', label: 'NO_SERVICE: passes unchanged, not DNATed' };
+  }
+}
+
+/** A chain whose rules only set marks and come back. */
+function marksOnly(nat: IrTable | undefined, name: string): boolean {
+  const rules = nat?.chains.get(name)?.rules ?? [];
+  return rules.length > 0 && rules.every((r) => r.action.kind === 'mark');
+}
+
+/** One way an edge is taken: on a branch with these source assumptions, with this probability. */
+interface Way {
+  readonly key: string;
+  readonly probability: Rational;
+  readonly conditions: readonly string[];
+}
+
+class SectionBuilder {
+  readonly nodes = new Map<string, GraphNode>();
+  /** from → to → lane → ways. */
+  private readonly ways = new Map<string, { from: string; to: string; lanes: Map<string, Way[]> }>();
+
+  node(id: string, label: string, kind: GraphNodeKind): void {
+    if (!this.nodes.has(id)) this.nodes.set(id, { id, label, kind });
+  }
+
+  /** `lane`: the rule that makes the edge (two rules may jump from one chain to another, on different conditions). */
+  way(from: string, to: string, lane: string, way: Way): void {
+    const key = `${from}→${to}`;
+    const entry = this.ways.get(key) ?? { from, to, lanes: new Map<string, Way[]>() };
+    entry.lanes.set(lane, [...(entry.lanes.get(lane) ?? []), way]);
+    this.ways.set(key, entry);
+  }
+
+  edges(): GraphEdge[] {
+    return [...this.ways.values()].map(({ from, to, lanes }) => {
+      const all = [...lanes.values()].flat();
+      // random alternatives on one branch add up; branches that assumed different sources are alternatives of the picture
+      const byKey = new Map<string, Rational>();
+      for (const w of all) byKey.set(w.key, (byKey.get(w.key) ?? Rational.ZERO).add(w.probability));
+      const distinct = [...new Map([...byKey.values()].map((p) => [p.toString(), p])).values()].sort((a, b) => b.compare(a));
+      // each rule's condition: what all its ways share; the edge is taken on any of them
+      const alternatives = [...lanes.values()].map((ways) => {
+        const first = ways[0]?.conditions ?? [];
+        return first.filter((c) => ways.every((w) => w.conditions.includes(c))).join(', ');
+      });
+      const unconditional = alternatives.some((a) => a === '');
+      return {
+        from,
+        to,
+        probability: distinct[0] ?? Rational.ZERO,
+        label: distinct.map((p) => formatProbability(p.toNumber())).join(' / '),
+        condition: unconditional ? null : [...new Set(alternatives)].join(' or '),
+      };
+    });
+  }
+}
+
+function addSteps(b: SectionBuilder, run: EngineRun, nat: IrTable | undefined, chains: ReadonlySet<string>, entry: Entry): void {
+  for (const step of run.path) {
+    if (!step.matched || step.position === null || step.table !== 'nat') continue;
+    const rule = nat?.chains.get(step.chain)?.rules[step.position - 1];
+    if (rule === undefined) continue;
+    const a = rule.action;
+    const inService = chains.has(step.chain);
+    const way = { key: (step.assumptions ?? []).join('\n'), probability: step.probability, conditions: step.conditions ?? [] };
+    const lane = `${step.chain}:${step.position}`;
+    // rules of the hook chains (KUBE-SERVICES, KUBE-NODEPORTS) that lead into the service's chains start at the entry
+    if ((a.kind === 'jump' || a.kind === 'goto') && chains.has(a.chain)) {
+      const from = inService ? `chain:${step.chain}` : 'entry';
+      // a chain that only marks (KUBE-MARK-MASQ, KUBE-MARK-DROP) is drawn beside each caller, not as one node all callers cross to
+      const to = marksOnly(nat, a.chain) ? `chain:${a.chain}@${from}` : `chain:${a.chain}`;
+      b.node(to, a.chain, 'chain');
+      b.way(from, to, lane, way);
+    } else if (a.kind === 'dnat' && inService) {
+      const endpoint = joinHostPort(a.address ?? entry.dst, a.port ?? entry.port);
+      b.node(`endpoint:${endpoint}`, endpoint, 'endpoint');
+      b.way(`chain:${step.chain}`, `endpoint:${endpoint}`, lane, way);
+    }
+  }
+}
+
+function addLeaves(b: SectionBuilder, run: EngineRun, chains: ReadonlySet<string>, entry: Entry): void {
+  for (const leaf of run.leaves) {
+    if (leaf.verdict === 'DNAT' && leaf.endpoint !== null && leaf.decidedAt === null) continue; // the endpoint is the end
+    let from = 'entry';
+    if (leaf.decidedAt?.table === 'nat' && chains.has(leaf.decidedAt.chain)) from = `chain:${leaf.decidedAt.chain}`;
+    else if (leaf.endpoint !== null) {
+      from = `endpoint:${leaf.endpoint}`;
+      b.node(from, leaf.endpoint, 'endpoint');
+    } else if (entry.chain !== null && leaf.trail?.includes(`nat/${entry.chain}`) === true) from = `chain:${entry.chain}`;
+    const { id, label } = leafNode(leaf);
+    b.node(id, label, 'verdict');
+    b.way(from, id, 'leaf', { key: (leaf.assumptions ?? []).join('\n'), probability: leaf.probability, conditions: leaf.conditions ?? [] });
+  }
 }
 
 function entrySection(program: IrProgram, s: ExplainedService, entry: Entry): GraphSection {
-  const nodes = new Map<string, GraphNode>();
-  const edges = new Map<string, GraphEdge>();
-  const addNode = (id: string, label: string, kind: GraphNodeKind): void => {
-    if (!nodes.has(id)) nodes.set(id, { id, label, kind });
-  };
-  const addEdge = (from: string, to: string, probability: Rational): void => {
-    const key = `${from}→${to}`;
-    const existing = edges.get(key);
-    const p = existing === undefined ? probability : existing.probability.add(probability);
-    edges.set(key, { from, to, probability: p, label: formatProbability(p.toNumber()) });
-  };
+  const b = new SectionBuilder();
   const sticky = s.affinity === null ? '' : ' — ClientIP affinity: first connections shown; a returning client keeps its endpoint';
-  const title = `${s.name}${s.port === '' ? '' : `:${s.port}`} (${s.protocol}) ${entry.label}${sticky}`;
-  addNode('entry', entry.label, 'entry');
-  addNode(`chain:${entry.chain}`, entry.chain, 'chain');
-  addEdge('entry', `chain:${entry.chain}`, Rational.ONE);
-  const run = runTrace(
-    program,
-    {
-      src: entry.src,
-      dst: entry.dst,
-      protocol: (['tcp', 'udp', 'sctp'].includes(s.protocol) ? s.protocol : 'tcp') as TraceProtocol,
-      sport: 40000,
-      dport: entry.port,
-      from: 'external',
-      inInterface: 'eth0',
-      outInterface: 'eth0',
-    },
-    { nodeIPs: [], ipsets: EMPTY_IPSETS },
-    { table: 'nat', chain: entry.chain, hook: 'PREROUTING' },
-  );
-  const rules = program.tables.get('nat')?.chains;
-  for (const step of run.path) {
-    if (!step.matched || step.position === null) continue;
-    const rule = rules?.get(step.chain)?.rules[step.position - 1];
-    if (rule === undefined) continue;
-    const from = `chain:${step.chain}`;
-    const a = rule.action;
-    if (a.kind === 'jump' || a.kind === 'goto') {
-      addNode(`chain:${a.chain}`, a.chain, 'chain');
-      addEdge(from, `chain:${a.chain}`, step.probability);
-    } else if (a.kind === 'dnat') {
-      const endpoint = joinHostPort(a.address ?? entry.dst, a.port ?? entry.port);
-      addNode(`endpoint:${endpoint}`, endpoint, 'endpoint');
-      addEdge(from, `endpoint:${endpoint}`, step.probability);
-    }
+  const name = s.named ? `${s.name}${s.port === '' ? '' : `:${s.port}`}` : `${s.name} (unnamed)`;
+  const title = `${name} (${s.protocol}) ${entry.label}${sticky}`;
+  b.node('entry', entry.label, 'entry');
+  const nat = program.tables.get('nat');
+  const chains = serviceChains(nat, entry.chain);
+  try {
+    const run = runTrace(
+      program,
+      {
+        src: probeSource(entry.dst),
+        dst: entry.dst,
+        protocol: (['tcp', 'udp', 'sctp'].includes(s.protocol) ? s.protocol : 'tcp') as TraceProtocol,
+        sport: 40000,
+        dport: entry.port,
+        from: 'external',
+        inInterface: 'eth0',
+        outInterface: 'eth0',
+      },
+      { nodeIPs: entry.local ? [entry.dst] : [], ipsets: EMPTY_IPSETS, symbolicSource: true },
+    );
+    addSteps(b, run, nat, chains, entry);
+    addLeaves(b, run, chains, entry);
+  } catch (e) {
+    if (!isKproxyError(e)) throw e;
+    b.node('verdict:untraceable', `untraceable: ${e.message}`, 'verdict');
+    b.way('entry', 'verdict:untraceable', 'leaf', { key: '', probability: Rational.ONE, conditions: [] });
   }
-  if (run.leaves.every((l) => l.endpoint === null)) {
-    addNode('verdict:none', 'no endpoint: not DNATed here', 'verdict');
-    addEdge(`chain:${entry.chain}`, 'verdict:none', Rational.ONE);
-  }
-  return { title, nodes: [...nodes.values()], edges: [...edges.values()] };
+  return { title, nodes: [...b.nodes.values()], edges: b.edges() };
 }
 
 /** The graph of one or more services (all when `only` is empty): one section per entry point. */
 export function buildServiceGraph(program: IrProgram, explanation: Explanation, only: readonly ExplainedService[]): ServiceGraph {
   const services = only.length > 0 ? only : explanation.services;
-  const sections = services.flatMap((s) => entriesOf(program, s).map((entry) => entrySection(program, s, entry)));
+  const sections = services.flatMap((s) => entriesOf(s).map((entry) => entrySection(program, s, entry)));
   const names = services.map((s) => `${s.name}${s.port === '' ? '' : `:${s.port}`}`);
   return { title: `kproxy: ${names.length === 1 ? (names[0] ?? '') : `${names.length} service ports`}`, sections };
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-const COLORS: Record<GraphNodeKind, string> = { entry: '#dbeafe', chain: '#f3f4f6', endpoint: '#dcfce7', verdict: '#fee2e2' };
-
-const BOX_W = 270;
-const BOX_H = 34;
-const COL_GAP = 130;
-const ROW_GAP = 22;
-
-/** Column of each node: its longest distance from the entry (the walk has no cycles). */
-function columns(section: GraphSection): Map<string, number> {
-  const column = new Map<string, number>([['entry', 0]]);
-  for (let round = 0; round < section.nodes.length; round++) {
-    let changed = false;
-    for (const e of section.edges) {
-      const c = column.get(e.from);
-      if (c !== undefined && (column.get(e.to) ?? -1) < c + 1 && c + 1 < section.nodes.length) {
-        column.set(e.to, c + 1);
-        changed = true;
-      }
-    }
-    if (!changed) break;
-  }
-  return column;
-}
-
-function renderSection(section: GraphSection, top: number, parts: string[]): { width: number; height: number } {
-  const column = columns(section);
-  const rows = new Map<number, number>();
-  const pos = new Map<string, { x: number; y: number }>();
-  for (const n of section.nodes) {
-    const c = column.get(n.id) ?? 0;
-    const r = rows.get(c) ?? 0;
-    rows.set(c, r + 1);
-    pos.set(n.id, { x: 20 + c * (BOX_W + COL_GAP), y: top + 30 + r * (BOX_H + ROW_GAP) });
-  }
-  parts.push(`<text class="section-title" x="20" y="${top + 16}" font-size="14" font-weight="bold">${escapeXml(section.title)}</text>`);
-  for (const e of section.edges) {
-    const a = pos.get(e.from);
-    const b = pos.get(e.to);
-    if (a === undefined || b === undefined) continue;
-    const x1 = a.x + BOX_W;
-    const y1 = a.y + BOX_H / 2;
-    const x2 = b.x;
-    const y2 = b.y + BOX_H / 2;
-    const mx = (x1 + x2) / 2;
-    parts.push(
-      `<path class="edge" d="M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}" fill="none" stroke="#374151" stroke-width="1.5" marker-end="url(#arrow)"/>`,
-      `<text class="edge-label" x="${x2 - 10}" y="${y2 - 7}" text-anchor="end" fill="#1d4ed8">${escapeXml(e.label)}</text>`,
-    );
-  }
-  for (const n of section.nodes) {
-    const p = pos.get(n.id);
-    if (p === undefined) continue;
-    const shown = n.label.length > 36 ? `${n.label.slice(0, 35)}…` : n.label;
-    parts.push(
-      `<g class="node node-${n.kind}"><rect x="${p.x}" y="${p.y}" width="${BOX_W}" height="${BOX_H}" rx="6" fill="${COLORS[n.kind]}" stroke="#6b7280"/>` +
-        `<text x="${p.x + 8}" y="${p.y + BOX_H / 2 + 4}">${escapeXml(shown)}</text><title>${escapeXml(n.label)}</title></g>`,
-    );
-  }
-  const cols = Math.max(0, ...column.values()) + 1;
-  return { width: 40 + cols * (BOX_W + COL_GAP), height: 40 + Math.max(1, ...rows.values()) * (BOX_H + ROW_GAP) };
-}
-
-/** Sections stacked top to bottom, each laid out in columns by distance from its entry. */
-export function renderSvg(graph: ServiceGraph): string {
-  const body: string[] = [];
-  let top = 50;
-  let width = 400;
-  for (const section of graph.sections) {
-    const size = renderSection(section, top, body);
-    top += size.height + 10;
-    width = Math.max(width, size.width);
-  }
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top}" viewBox="0 0 ${width} ${top}" font-family="monospace" font-size="12">`,
-    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#374151"/></marker></defs>',
-    '<rect width="100%" height="100%" fill="white"/>',
-    `<text x="20" y="30" font-size="16" font-weight="bold">${escapeXml(graph.title)}</text>`,
-    ...body,
-    '</svg>',
-    '',
-  ].join('\n');
-}
-
-export function renderHtml(graph: ServiceGraph): string {
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<title>${escapeXml(graph.title)}</title>`,
-    '<style>body{font-family:sans-serif;margin:16px} .legend span{display:inline-block;padding:2px 8px;margin-right:8px;border:1px solid #6b7280;border-radius:4px}</style>',
-    '</head><body>',
-    '<p class="legend"><span style="background:#dbeafe">entry</span><span style="background:#f3f4f6">chain</span><span style="background:#dcfce7">endpoint</span> edges: probability that the entry\'s traffic takes that jump (the kernel\'s rounding)</p>',
-    renderSvg(graph),
-    '</body></html>',
-    '',
-  ].join('\n');
 }

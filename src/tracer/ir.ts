@@ -62,8 +62,10 @@ export type IrAction =
 export interface IrRule {
   /** 1-based position in its chain. */
   readonly position: number;
-  /** Line in the dump or restore input; null for rules the lowering assumed. */
+  /** Line in the dump or restore input; null for rules the lowering assumed (and rules built in code). */
   readonly line: number | null;
+  /** A jump the lowering added because the input lacked kube-proxy's standard jumps. */
+  readonly assumed: boolean;
   /** The rule as text (`-A CHAIN ...`), for display. */
   readonly text: string;
   readonly comment: string | null;

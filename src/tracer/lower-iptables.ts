@@ -82,8 +82,8 @@ function looksCurrent(tables: Map<TableName, TableState>): boolean {
   return false;
 }
 
-/** Adds kube-proxy's jumps from the built-in chains where a table has none; returns notes. */
-function assumeStandardJumps(tables: Map<TableName, TableState>): string[] {
+/** Adds kube-proxy's jumps from the built-in chains where a table has none; returns notes, and collects the added rules in `assumed`. */
+function assumeStandardJumps(tables: Map<TableName, TableState>, assumed: Set<Rule>): string[] {
   const notes: string[] = [];
   const format = looksCurrent(tables) ? 'current' : 'legacy';
   const rules = installedOrder(jumpRules(format, { legacyKubeletFirewall: format === 'legacy' }));
@@ -95,7 +95,9 @@ function assumeStandardJumps(tables: Map<TableName, TableState>): string[] {
     for (const jump of rules) {
       if (jump.table !== name || !table.has(jump.target)) continue;
       const list = inserted.get(jump.chain) ?? [];
-      list.push({ chain: jump.chain, words: [...jump.words] });
+      const rule: Rule = { chain: jump.chain, words: [...jump.words] };
+      assumed.add(rule);
+      list.push(rule);
       inserted.set(jump.chain, list);
       added.push(`${jump.chain} → ${jump.target}`);
     }
@@ -225,7 +227,7 @@ function ruleText(rule: Rule): string {
   return [`-A ${quoteWord(rule.chain)}`, ...rule.words.map(quoteWord)].join(' ');
 }
 
-function lowerRule(rule: Rule, position: number, table: TableState, tableName: TableName): IrRule {
+function lowerRule(rule: Rule, position: number, table: TableState, tableName: TableName, assumed: boolean): IrRule {
   const spec = interpretRule(rule);
   const header = spec.matches.filter(isHeaderMatch);
   const modules = spec.matches.filter((m) => !isHeaderMatch(m));
@@ -233,6 +235,7 @@ function lowerRule(rule: Rule, position: number, table: TableState, tableName: T
   return {
     position,
     line: rule.line ?? null,
+    assumed,
     text: ruleText(rule),
     comment: comment?.kind === 'comment' ? comment.text : null,
     predicates: [...header, ...modules].flatMap(lowerMatch),
@@ -247,7 +250,8 @@ export interface LowerOptions {
 
 export function lowerIptables(ruleset: Ruleset, options: LowerOptions = {}): IrProgram {
   const states = applySections(ruleset);
-  const notes = options.assumeJumps === false ? [] : assumeStandardJumps(states);
+  const assumed = new Set<Rule>();
+  const notes = options.assumeJumps === false ? [] : assumeStandardJumps(states, assumed);
   const tables = new Map<TableName, IrTable>();
   for (const [tableName, state] of states) {
     const chains = new Map<string, IrChain>();
@@ -256,7 +260,7 @@ export function lowerIptables(ruleset: Ruleset, options: LowerOptions = {}): IrP
         name: chainName,
         builtin: chain.builtin,
         policy: chain.policy,
-        rules: chain.rules.map((r, i) => lowerRule(r, i + 1, state, tableName)),
+        rules: chain.rules.map((r, i) => lowerRule(r, i + 1, state, tableName, assumed.has(r))),
       });
     }
     tables.set(tableName, { name: tableName, chains });

@@ -37,6 +37,12 @@ export interface TraceEnvironment {
   readonly ipsets: IpsetStore;
   /** `-m recent` state before the packet (a returning client's); default empty. */
   readonly recent?: RecentTables;
+  /**
+   * The source address as a variable (for `graph`): rules testing it (`-s`, `--src-type`) are
+   * followed both ways, and steps and outcomes say what their branch assumed. `src` then only
+   * gives the family.
+   */
+  readonly symbolicSource?: boolean;
 }
 
 export type Verdict = 'DNAT' | 'REJECT' | 'DROP' | 'ACCEPT' | 'NO_SERVICE';
@@ -47,6 +53,8 @@ export interface PathStep {
   readonly chain: string;
   /** Line in the input; null for assumed rules and chain policies. */
   readonly line: number | null;
+  /** A rule the tracer assumed (kube-proxy's standard jumps, missing from the input). */
+  readonly assumed: boolean;
   /** 1-based rule position in the chain; null for the chain policy. */
   readonly position: number | null;
   readonly rule: string;
@@ -57,6 +65,14 @@ export interface PathStep {
   readonly depth: number;
   /** For a returning client: which first packet this step follows (e.g. `after 10.0.0.1:80`). */
   readonly scenario?: string;
+  /** With a symbolic source: what the branch assumed about it so far (`-s 10.0.0.0/8`, `! --src-type LOCAL`). */
+  readonly assumptions?: readonly string[];
+  /**
+   * With a symbolic source: the outcomes of the source tests that decided this step in its chain:
+   * the rule's own, and those of earlier rules of the chain that would have sent the packet
+   * elsewhere (not those of rules that only mark and come back, like a jump to KUBE-MARK-MASQ).
+   */
+  readonly conditions?: readonly string[];
 }
 
 export interface TraceLeaf {
@@ -73,6 +89,12 @@ export interface TraceLeaf {
   readonly recent: RecentTables;
   /** Whether a `-m recent --set` was on the way (session affinity). */
   readonly affinity: boolean;
+  /** With a symbolic source: what the branch assumed about it. */
+  readonly assumptions?: readonly string[];
+  /** With a symbolic source: the outcomes of the source tests on its path that could have sent it elsewhere. */
+  readonly conditions?: readonly string[];
+  /** With a symbolic source: the chains the branch entered, in order (`table/chain`). */
+  readonly trail?: readonly string[];
 }
 
 export interface EngineRun {

@@ -16,6 +16,8 @@ export interface PathStepJson {
   readonly matched: boolean;
   readonly probability: number;
   readonly depth: number;
+  /** Present (true) only for a jump the tracer assumed because the input lacked it. */
+  readonly assumed?: true;
   readonly scenario?: string;
 }
 
@@ -55,6 +57,7 @@ function stepJson(s: PathStep): PathStepJson {
     matched: s.matched,
     probability: s.probability.toNumber(),
     depth: s.depth,
+    ...(s.assumed ? { assumed: true as const } : {}),
     ...(s.scenario === undefined ? {} : { scenario: s.scenario }),
   };
 }
@@ -92,7 +95,7 @@ export function formatProbability(p: number): string {
 
 function stepLine(s: PathStep): string {
   const mark = s.matched ? '✓' : '·';
-  const where = s.line === null ? (s.position === null ? '' : '(assumed) ') : `line ${s.line}: `;
+  const where = s.assumed ? '(assumed) ' : s.line === null ? '' : `line ${s.line}: `;
   const odds = s.probability.toNumber() < 1 ? ` [p=${formatProbability(s.probability.toNumber())}]` : '';
   return `${'  '.repeat(s.depth + 1)}${mark} ${s.table}/${s.chain} ${where}${s.rule}${odds}`;
 }
@@ -181,6 +184,7 @@ export interface ExplainJson {
   readonly notes: readonly string[];
 }
 
+/** `notes`: what was assumed about the input; the explanation's own notes follow. */
 export function explainJson(e: Explanation, notes: readonly string[] = []): ExplainJson {
   return {
     services: e.services.map((s) => ({
@@ -188,11 +192,12 @@ export function explainJson(e: Explanation, notes: readonly string[] = []): Expl
       endpoints: s.endpoints.map((ep) => ({ address: ep.address, probability: ep.probability.toNumber(), exact: ep.probability.toString() })),
     })),
     anomalies: e.anomalies,
-    notes,
+    notes: [...notes, ...e.notes],
   };
 }
 
 function serviceLabel(s: ExplainedService): string {
+  if (!s.named) return `${s.name} (unnamed)`;
   return `${s.name}${s.port === '' ? '' : `:${s.port}`}`;
 }
 
@@ -220,10 +225,10 @@ function explainTable(services: readonly ExplainedService[]): string[] {
 
 export function formatExplain(e: Explanation, notes: readonly string[]): string {
   const out: string[] = [];
-  for (const n of notes) out.push(`note: ${n}`);
+  for (const n of [...notes, ...e.notes]) out.push(`note: ${n}`);
   if (e.services.length > 0) out.push(...explainTable(e.services), '');
   for (const s of e.services) {
-    out.push(`${serviceLabel(s)} (${s.protocol})`);
+    out.push(s.named ? `${serviceLabel(s)} (${s.protocol})` : `${s.name} (${s.protocol}; unnamed: no comment or -f manifest says which service)`);
     if (s.clusterIP !== null) out.push(`  cluster IP      ${hostPort(s.clusterIP, s.servicePort)}${s.internalTrafficPolicy === 'Local' ? '  (internalTrafficPolicy: Local)' : ''}`);
     if (s.nodePorts.length > 0) out.push(`  node ports      ${s.nodePorts.join(', ')}`);
     if (s.externalIPs.length > 0) out.push(`  external IPs    ${s.externalIPs.join(', ')}`);

@@ -51,9 +51,12 @@ after(async () => {
   await removeRoot();
 });
 
+async function kproxyOutputs(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return execFileAsync(process.execPath, [CLI, 'sandbox', ...args, '--state-dir', root]);
+}
+
 async function kproxy(...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync(process.execPath, [CLI, 'sandbox', ...args, '--state-dir', root]);
-  return stdout;
+  return (await kproxyOutputs(...args)).stdout;
 }
 
 async function status(): Promise<StatusReport> {
@@ -82,7 +85,9 @@ async function crashingChild(name: string, when: 'after-up' | 'during-up'): Prom
 describe('sandbox across processes and crashes (real kernel)', () => {
   it('CLI: up, status, scale, delete-pod, down share one sandbox; down leaves nothing', async (t) => {
     if (!requireKernel(t)) return;
-    const upOut = await kproxy('up', '-f', manifestPath, '--name', 'cli', '--nodes', '2');
+    const up = await kproxyOutputs('up', '-f', manifestPath, '--name', 'cli', '--nodes', '2');
+    const upOut = up.stdout;
+    assert.doesNotMatch(up.stderr, /does not run Deployments/, 'the sandbox runs them: no note about them');
     assert.match(upOut, /pod default\/app-0: 172\.18\.0\.5 on node-1/);
     assert.match(upOut, /service default\/app: NodePort 172\.18\.255\.10 80\/TCP:30000/);
     let report = await status();
@@ -96,7 +101,9 @@ describe('sandbox across processes and crashes (real kernel)', () => {
 
     const scaleOut = await kproxy('scale', 'app', '3', '--name', 'cli');
     assert.match(scaleOut, /ready: app-2/);
-    const delOut = await kproxy('delete-pod', 'app-0', '--grace', '0.2', '--no-replace', '--name', 'cli');
+    const del = await kproxyOutputs('delete-pod', 'app-0', '--grace', '0.2', '--no-replace', '--name', 'cli');
+    const delOut = del.stdout;
+    assert.match(del.stderr, /^kproxy: waiting 0\.2 s for the grace period of app-0/m, 'a progress line while it waits');
     assert.match(delOut, /terminating: app-0/);
     assert.match(delOut, /removed: app-0/);
     report = await status();

@@ -15,11 +15,17 @@
  *   of all clients of a service are pooled for a chi-square at the end;
  * - a DNAT to a pod on another node: the second hop is traced through that node's dump and must
  *   pass unchanged; otherwise the probe is not traceable by one node's rules and is left out
- *   with the reason printed.
+ *   with the reason printed;
+ * - while the rules change (scaling, a deleted pod's terminating endpoint, UDP flows), the
+ *   scenarios wait with `ctx.eventually` until the new state shows; the harness then sends the
+ *   probe once more and reports it (`settled`), and that probe is compared like any other — so
+ *   the serving-terminating fallback (no ready endpoint left: traffic goes to the terminating but
+ *   still serving ones) is held against the kernel too.
  *
- * Every comparison is counted; the last test asserts a minimum, and that every verdict (DNAT,
- * REJECT, DROP), origin (pod, node, outside), masquerading both ways, affinity and a second hop
- * were compared, so the test cannot pass vacuously.
+ * Every comparison is counted; the last test asserts a minimum, that every scenario of the table
+ * compared at least one probe, and that every verdict (DNAT, REJECT, DROP), origin (pod, node,
+ * outside), masquerading both ways, affinity, a second hop, a terminating endpoint left out while
+ * a ready one serves, and the terminating fallback were compared, so it cannot pass vacuously.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,22 +42,15 @@ import { kernelSkip } from '../helpers/e2e.js';
 import { compareCounts, errorCategory, observedCategories, type CountComparison } from './differential/compare.js';
 import { predict, returningShares, type PodLookup, type Prediction, type RemoteOutcome } from './differential/predict.js';
 import { runScenarioTable } from './scenarios/harness.js';
+import { SCENARIOS } from './scenarios/table.js';
 import type { Observation } from './scenarios/types.js';
 
-/** The subset below sends 46 probes; a few may be left out with a reason, none silently. */
-const MIN_COMPARED = 40;
+/** The table sends 53 probes in iptables mode; a few may be left out with a reason, none silently. */
+const MIN_COMPARED = 50;
 
 /** At most this many chi-square tests per run (the summary checks it): each runs at level 0.001 / TESTS. */
 const CHI_SQUARE_TESTS = 25;
 const ALPHA = 0.001 / CHI_SQUARE_TESTS;
-
-/** Scenarios not run here, with the reason (printed in the summary). */
-const LEFT_OUT: readonly { readonly prefix: string; readonly reason: string }[] = [
-  {
-    prefix: 'a deleted pod\'s terminating endpoint',
-    reason: 'it only polls (ctx.eventually) while the rules change, so it sends no probe to compare (and takes 12 s)',
-  },
-];
 
 interface Tally {
   compared: number;
@@ -70,6 +69,14 @@ interface Tally {
   readonly lines: string[];
   /** Session affinity: first requests of every client, pooled per traced service address. */
   readonly firstPicks: Map<string, { shares: ReadonlyMap<string, number>; counts: Map<string, number> }>;
+  /** Compared probes per scenario. */
+  readonly byScenario: Map<string, number>;
+  /** Compared probes sent once a change had settled (`ctx.eventually`). */
+  settled: number;
+  /** Compared probes where a service had a terminating pod the tracer gave 0 while a ready one served. */
+  terminatingLeftOut: number;
+  /** Compared probes where every endpoint predicted was a terminating pod (the serving-terminating fallback). */
+  terminatingFallback: number;
 }
 
 const tally: Tally = {
@@ -86,6 +93,10 @@ const tally: Tally = {
   notCompared: [],
   lines: [],
   firstPicks: new Map(),
+  byScenario: new Map(),
+  settled: 0,
+  terminatingLeftOut: 0,
+  terminatingFallback: 0,
 };
 
 function bump(map: Map<string, number>, key: string, n = 1): void {
@@ -121,7 +132,24 @@ function podLookup(sb: Sandbox): PodLookup {
 
 function describeProbe(o: Observation): string {
   const r = o.resolved;
-  return `${r.protocol} ${r.srcIP} → ${r.dstIP}:${r.dstPort} from ${r.origin} (rules of ${r.node})`;
+  const settled = o.settled === undefined ? '' : `, once settled: ${o.settled}`;
+  return `${r.protocol} ${r.srcIP} → ${r.dstIP}:${r.dstPort} from ${r.origin} (rules of ${r.node}${settled})`;
+}
+
+/**
+ * Terminating pods of the probed service: counts a probe that left them out while a ready pod
+ * served, and one that went only to them (the fallback). Which pods are terminating is the
+ * sandbox's state when the probe was compared.
+ */
+function tallyTerminating(sb: Sandbox, o: Observation, prediction: Prediction): void {
+  const selector = sb.service(o.probe.service).selector ?? {};
+  const selected = sb.pods.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+  const terminating = new Set(selected.filter((p) => p.phase === 'Terminating').map((p) => `pod:${p.name}`));
+  if (terminating.size === 0) return;
+  const predicted = [...prediction.shares].filter(([k, p]) => k.startsWith('pod:') && p > 0).map(([k]) => k);
+  if (predicted.length === 0) return;
+  if (predicted.every((k) => terminating.has(k))) tally.terminatingFallback++;
+  else if (predicted.every((k) => !terminating.has(k))) tally.terminatingLeftOut++;
 }
 
 function notCompared(where: string, reason: string): void {
@@ -279,12 +307,12 @@ async function onObservation(o: Observation, sb: Sandbox): Promise<void> {
   const sticky = result.stickiness === null ? '' : `; sticky ${result.stickiness.toNumber().toFixed(4)}`;
   tally.lines.push(`${where}: predicted ${shares}${masq}${sticky}; measured ${measured}, sources ${JSON.stringify(o.result.bySource)}`);
   tally.nodes.add(r.node);
+  bump(tally.byScenario, o.scenario);
+  if (o.settled !== undefined) tally.settled++;
+  tallyTerminating(sb, o, prediction);
 }
 
-runScenarioTable('iptables', {
-  only: (s) => !LEFT_OUT.some((l) => s.name.startsWith(l.prefix)),
-  onObservation,
-});
+runScenarioTable('iptables', { onObservation });
 
 test('tracer differential: enough probes compared, every verdict, origin and behaviour covered', (t) => {
   const skip = kernelSkip(['ip', 'iptables', 'iptables-save', 'iptables-restore', 'curl']);
@@ -292,7 +320,6 @@ test('tracer differential: enough probes compared, every verdict, origin and beh
     t.skip(skip);
     return;
   }
-  for (const l of LEFT_OUT) t.diagnostic(`scenario left out: ${l.prefix}…: ${l.reason}`);
   for (const line of tally.lines) t.diagnostic(line);
   for (const line of tally.notCompared) t.diagnostic(line);
   const pooled = [...tally.firstPicks].map(([key, pool]) => {
@@ -305,7 +332,8 @@ test('tracer differential: enough probes compared, every verdict, origin and beh
   t.diagnostic(
     `compared ${tally.compared} probes (${tally.checks} checks, ${tally.chiSquares} of them chi-square tests at p < ${ALPHA}); ` +
       `verdicts ${JSON.stringify(Object.fromEntries(tally.verdicts))}; origins ${JSON.stringify(Object.fromEntries(tally.origins))}; ` +
-      `affinity ${tally.sticky}; second hops ${tally.secondHops}`,
+      `affinity ${tally.sticky}; second hops ${tally.secondHops}; once settled ${tally.settled}; ` +
+      `terminating endpoint left out ${tally.terminatingLeftOut}, terminating fallback ${tally.terminatingFallback}`,
   );
   for (const { key, c } of pooled) assert.ok(c.ok, `first requests of the clients of ${key}: ${c.detail}`);
   assert.ok(tally.chiSquares <= CHI_SQUARE_TESTS, `${tally.chiSquares} chi-square tests ran: raise CHI_SQUARE_TESTS so the level per test stays right`);
@@ -321,4 +349,9 @@ test('tracer differential: enough probes compared, every verdict, origin and beh
   assert.ok(tally.firstPicks.size > 0, 'the first requests of affinity clients were pooled');
   assert.ok(tally.secondHops > 0, 'a DNAT to another node was followed through its rules');
   assert.ok(tally.nodes.has('node-2'), 'the rules of a second node were traced');
+  const silent = SCENARIOS.filter((s) => s.notApplicable?.iptables === undefined && (tally.byScenario.get(s.name) ?? 0) === 0).map((s) => s.name);
+  assert.deepEqual(silent, [], 'every scenario of the table compared at least one probe');
+  assert.ok(tally.settled >= 5, `probes sent once a change had settled were compared (${tally.settled})`);
+  assert.ok(tally.terminatingLeftOut > 0, 'a terminating endpoint left out while a ready one serves was compared');
+  assert.ok(tally.terminatingFallback > 0, 'the serving-terminating fallback (only terminating endpoints) was compared');
 });

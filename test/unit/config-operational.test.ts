@@ -10,16 +10,16 @@ import { parse } from 'yaml';
 import { DEFAULT_PROXY_CONFIG } from '../../src/core/model/config.js';
 import { goDuration, v1alpha1Yaml } from '../../src/cli/options/effective-config.js';
 import { parseKubeProxyConfiguration } from '../../src/cli/options/kube-proxy-config.js';
-import { DEFAULT_OPERATIONAL, operationalFromOptions, withBindAddress } from '../../src/cli/options/operational.js';
+import { DEFAULT_OPERATIONAL, operationalFlagsReplacedByConfig, operationalFromOptions, withBindAddress } from '../../src/cli/options/operational.js';
 import { proxyConfigFromOptions } from '../../src/cli/options/proxy-options.js';
 
 const HEAD = 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n';
 
-function fromFile(body: string, flags: Record<string, string> = {}): ReturnType<typeof operationalFromOptions> & { warningsAll: string[] } {
+function fromFile(body: string, flags: Record<string, string> = {}): ReturnType<typeof operationalFromOptions> & { warnings: readonly string[] } {
   const file = parseKubeProxyConfiguration(HEAD + body, 'kp.yaml');
-  const proxy = proxyConfigFromOptions({ hostnameOverride: 'n1' }, file);
+  const proxy = proxyConfigFromOptions({ hostnameOverride: 'n1' }, file, operationalFlagsReplacedByConfig(flags));
   const op = operationalFromOptions(flags, proxy.config, file);
-  return { ...op, warningsAll: [...proxy.warnings, ...op.warnings] };
+  return { ...op, warnings: proxy.warnings };
 }
 
 test('the file\'s operational fields are read; flags it replaces are ignored with a warning; --master still applies', () => {
@@ -75,6 +75,7 @@ test('invalid values are all reported at once, each by its field path (file) or 
         'oomScoreAdj: 2000',
         'configSyncPeriod: 0s',
         'healthzBindAddress: 1.2.3.4',
+        'metricsBindAddress: localhost:10249',
         'iptables: {syncPeriod: 10s, minSyncPeriod: 20s}',
         'clientConnection: {burst: -1}',
         'mode: ipvs',
@@ -90,11 +91,12 @@ test('invalid values are all reported at once, each by its field path (file) or 
   } catch (err) {
     message = err instanceof Error ? err.message : String(err);
   }
+  // Zeros and bare IPs are defaulted before validation, as kube-proxy does: not errors.
+  assert.doesNotMatch(message, /configSyncPeriod|healthzBindAddress/);
   for (const expected of [
     /bad\.yaml: bindAddress: "not-an-ip" is not an IP address/,
     /bad\.yaml: oomScoreAdj: must be within the range \[-1000, 1000\]/,
-    /bad\.yaml: configSyncPeriod: must be greater than 0/,
-    /bad\.yaml: healthzBindAddress: "1\.2\.3\.4" must be IP:port/,
+    /bad\.yaml: metricsBindAddress: "localhost:10249": "localhost" is not an IP address/,
     /bad\.yaml: clientConnection\.burst: must be greater than or equal to 0/,
     /bad\.yaml: ipvs\.scheduler: must be one of rr, .* \(got "fastest"\)/,
     /bad\.yaml: ipvs\.excludeCIDRs: "nope" is not a valid CIDR/,

@@ -62,3 +62,16 @@ test('demo in a mode it cannot run is an error, also without root', async () => 
   await assert.rejects(demoCommand({ mode: 'nftables', requests: '300' }, c.io), (err: unknown) => isKproxyError(err) && err.code === 'E_UNSUPPORTED' && /nftables/.test(err.message));
   assert.deepEqual(c.out, []);
 });
+
+test('demo --json without root prints JSON only: the mode, what is missing, the rules; exit 1', async () => {
+  const objects = await demoObjects();
+  const c = capture(['root (network namespaces and iptables need it)']);
+  const status = await demoCommand({ mode: 'iptables', requests: '300', json: true }, c.io);
+  assert.equal(status, 1);
+  assert.deepEqual(c.err, [], 'nothing but JSON, and nothing on stderr either');
+  const parsed = JSON.parse(c.out.join('')) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(parsed), ['mode', 'error', 'rules']);
+  assert.equal(parsed['mode'], 'iptables');
+  assert.equal(parsed['error'], 'needs root (network namespaces and iptables need it)');
+  assert.equal(parsed['rules'], offlineDemo(objects, 'iptables').text);
+});

@@ -2,7 +2,8 @@
  * The deploy/ manifests: each validates against the Kubernetes schemas (kubernetes-models), the
  * DaemonSet has what a proxy needs on a node, RBAC grants exactly what kproxy reads, the
  * ConfigMap's KubeProxyConfiguration and kubeconfig load with kproxy's own parsers, and the
- * Dockerfile builds what bin/kproxy runs.
+ * Dockerfile builds what bin/kproxy runs, with the tools it needs (iptables behind the
+ * backend-choosing wrapper, ipset, conntrack, nfacct).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -115,7 +116,7 @@ test('the ConfigMap holds a KubeProxyConfiguration and a kubeconfig that kproxy 
   const data = find('ConfigMap')['data'] as Record<string, string>;
   const config = parseKubeProxyConfiguration(data['config.conf'] ?? '', 'config.conf');
   assert.deepEqual(config.warnings, []);
-  assert.equal(config.values.get('clientConnection.kubeconfig'), '/var/lib/kproxy/kubeconfig.conf');
+  assert.equal(config.config.clientConnection.kubeconfig, '/var/lib/kproxy/kubeconfig.conf');
   const dir = mkdtempSync(path.join(tmpdir(), 'kproxy-deploy-'));
   const file = path.join(dir, 'kubeconfig.conf');
   writeFileSync(file, data['kubeconfig.conf'] ?? '');
@@ -132,7 +133,18 @@ test('the Dockerfile is a standard two-stage Node 20 build of what bin/kproxy ru
   const froms = [...text.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
   assert.deepEqual(froms, ['node:20-bookworm-slim', 'node:20-bookworm-slim']);
   assert.match(text, /npm ci/);
-  assert.match(text, /apt-get install -y --no-install-recommends iptables ipset conntrack/);
+  const packages = /apt-get install -y --no-install-recommends ([^\n\\&]+)/.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
+  for (const p of ['iptables', 'ipset', 'conntrack', 'nfacct']) assert.ok(packages.includes(p), `the image installs ${p}`);
   assert.match(readFileSync(repoPath('bin/kproxy'), 'utf8'), /dist\/src\/cli\/main\.js/);
   assert.match(text, /COPY --from=build \/src\/dist\/src \.\/dist\/src/);
+});
+
+test('the image\'s iptables tools are the backend-choosing wrapper, found before Debian\'s in PATH', () => {
+  const text = readFileSync(repoPath('deploy/Dockerfile'), 'utf8');
+  assert.match(text, /^COPY deploy\/iptables-wrapper\.sh \/usr\/local\/sbin\/iptables-wrapper$/m);
+  const linked = /for tool in ([^;]+); do/.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
+  assert.deepEqual(linked.sort(), ['ip6tables', 'ip6tables-restore', 'ip6tables-save', 'iptables', 'iptables-restore', 'iptables-save']);
+  assert.match(text, /ln -s iptables-wrapper "\/usr\/local\/sbin\/\$tool"/);
+  const pathDirs = /^ENV PATH=(\S+)$/m.exec(text)?.[1]?.split(':') ?? [];
+  assert.ok(pathDirs.indexOf('/usr/local/sbin') >= 0 && pathDirs.indexOf('/usr/local/sbin') < pathDirs.indexOf('/usr/sbin'), pathDirs.join(':'));
 });

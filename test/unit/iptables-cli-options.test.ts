@@ -122,7 +122,7 @@ test('nftables mode reads masquerade settings from the nftables block', () => {
   assert.equal(c.masqueradeBit, 14);
 });
 
-test('with --config, flags other than --hostname-override and --node-ip are ignored with a warning', () => {
+test('with --config, proxy flags other than --hostname-override (and kproxy\'s --node-ip) are ignored with a warning', () => {
   const file = parseKubeProxyConfiguration(CONFIG, 'kp.yaml');
   const r = proxyConfigFromOptions({ masqueradeAll: false, clusterCidr: '10.0.0.0/8', hostnameOverride: 'Other', nodeIp: ['10.1.1.1'] }, file);
   assert.equal(r.config.masqueradeAll, true);

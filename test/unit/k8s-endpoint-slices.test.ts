@@ -191,9 +191,10 @@ test('trafficDistribution gives ready endpoints hints; topology-mode Auto is not
   assert.deepEqual(slicesOf(auto.objects.endpointSlices, 'web')[0]?.endpoints.map((e) => e.zoneHints), [null]);
 });
 
-test('the article example: a Deployment and a Service without Pods has no endpoints', () => {
+test('the article example: a Deployment and a Service without Pods has no endpoints, and a note says why', () => {
   const d = loadYaml(readFileSync(repoPath('examples/article-nginx.yaml'), 'utf8'), 'examples/article-nginx.yaml');
-  assert.deepEqual(d.lines, []);
+  assert.equal(d.lines.length, 1);
+  assert.match(d.lines[0] ?? '', /^examples\/article-nginx\.yaml:document 2: Service default\/nginx: spec\.selector: note: .*only Deployment default\/nginx \(3 replicas\)/);
   assert.equal(d.objects.deployments[0]?.replicas, 3);
   assert.deepEqual(d.objects.deployments[0].podLabels, { 'k8s-app': 'nginx', 'qcloud-app': 'nginx' });
   const slices = slicesOf(d.objects.endpointSlices, 'nginx');

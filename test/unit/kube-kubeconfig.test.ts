@@ -71,7 +71,14 @@ test('in-cluster: the service-account token and CA, at KUBERNETES_SERVICE_HOST:P
 test('bad connection settings are clear errors', () => {
   assert.throws(() => loadKubeConfig({ kubeconfig: '', master: 'not a url' }), /--master: "not a url" is not a URL/);
   assert.throws(() => loadKubeConfig({ kubeconfig: '', master: 'ftp://x' }), /must start with http:\/\/ or https:\/\//);
-  assert.throws(() => loadKubeConfig({ kubeconfig: path.join(dir, 'missing'), master: '' }), /--kubeconfig .*missing: cannot load/);
+  assert.throws(() => loadKubeConfig({ kubeconfig: path.join(dir, 'missing'), master: '' }), (err: Error) => {
+    assert.equal((err as Error & { code?: string }).code, 'E_INPUT');
+    assert.equal(err.message, `${path.join(dir, 'missing')}: no such file or directory`);
+    return true;
+  });
+  const broken = path.join(dir, 'broken.conf');
+  writeFileSync(broken, 'a: [\n');
+  assert.throws(() => loadKubeConfig({ kubeconfig: broken, master: '' }), /--kubeconfig .*broken\.conf: cannot load/);
   const empty = path.join(dir, 'empty.conf');
   writeFileSync(empty, 'apiVersion: v1\nkind: Config\n');
   assert.throws(() => loadKubeConfig({ kubeconfig: empty, master: '' }), /no current context/);

@@ -15,7 +15,7 @@ interface TraceOut {
   distribution: Record<string, number>;
   exact: Record<string, string>;
   masquerade: boolean;
-  path: { table: string; chain: string; line: number | null; rule: string; matched: boolean }[];
+  path: { table: string; chain: string; line: number | null; position: number | null; rule: string; matched: boolean; assumed?: boolean }[];
   returning: TraceOut | null;
 }
 
@@ -57,6 +57,34 @@ test('trace -f renders manifests (the article example) and traces what kproxy wo
   });
 });
 
+test('trace -f: rendered rules carry the lines of `kproxy rules` output; only the jumps the tracer added are "(assumed)"', () => {
+  const manifests = ['-f', repoPath('examples/article-nginx-endpoints.yaml'), '--hostname-override', 'node-1', '--cluster-cidr', '172.18.0.0/16'];
+  const rules = kproxy(['rules', ...manifests]);
+  assert.equal(rules.status, 0, rules.stderr);
+  const lines = rules.stdout.split('\n');
+  const r = kproxy(['trace', ...manifests, ...PACKET, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as TraceOut & { notes: string[] };
+  const ruleSteps = out.path.filter((s) => s.position !== null);
+  const assumed = ruleSteps.filter((s) => s.assumed === true);
+  const numbered = ruleSteps.filter((s) => s.assumed !== true);
+  // kproxy's restore input holds no jumps from the built-in chains: those (and only those) are assumed
+  assert.ok(assumed.length > 0 && assumed.every((s) => ['PREROUTING', 'FORWARD', 'POSTROUTING', 'INPUT', 'OUTPUT'].includes(s.chain) && s.line === null));
+  assert.ok(numbered.some((s) => s.chain.startsWith('KUBE-SVC-')) && numbered.some((s) => s.chain.startsWith('KUBE-SEP-')));
+  for (const s of numbered) {
+    assert.ok(s.line !== null, `${s.rule} has a line`);
+    assert.equal(lines[s.line - 1], s.rule, `line ${s.line} of \`kproxy rules\` is the traced rule`);
+  }
+  assert.ok(out.notes.some((n) => n.includes('lines of `kproxy rules` output')));
+  const text = kproxy(['trace', ...manifests, ...PACKET]);
+  assert.equal(text.status, 0, text.stderr);
+  const assumedLines = text.stdout.split('\n').filter((l) => l.includes('(assumed)') && !l.startsWith('note:'));
+  assert.ok(assumedLines.length > 0);
+  for (const l of assumedLines) assert.match(l, / (nat|filter)\/(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) \(assumed\) -A \2 /);
+  assert.match(text.stdout, /✓ nat\/KUBE-SVC-2CMXP7HKUVJN7L6M line \d+: -A KUBE-SVC-2CMXP7HKUVJN7L6M .*--probability/);
+  assert.doesNotMatch(text.stdout, /KUBE-(SVC|SEP|SERVICES)[-A-Z0-9]* \(assumed\)/);
+});
+
 test('trace: session affinity shows the returning client', () => {
   const r = kproxy([
     'trace', '--rules', repoPath('test/fixtures/dumps/overall-current.nft.save.txt'),
@@ -83,6 +111,51 @@ test('trace: usage errors and untraceable rules exit 2 with a coded message', ()
   assert.match(untraceable.stderr, /cannot trace past line 3 \(table nat, chain PREROUTING\): -m owner: .*\[E_TRACE\]/);
   const broken = kproxy(['trace', '--rules', '-', ...PACKET], '*nat\n-A X -j Y\n');
   assert.match(broken.stderr, /stdin:1: table nat has no COMMIT line.*\[E_PARSE\]/);
+});
+
+test('exit statuses as docs/explain.md gives them: 0 done, 1 diff found differences, 2 any error (usage errors of the option parser too)', () => {
+  const manifests = ['-f', repoPath('examples/article-nginx-endpoints.yaml'), '--hostname-override', 'node-1', '--cluster-cidr', '172.18.0.0/16'];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kproxy-status-'));
+  try {
+    const ok: [string, string[]][] = [
+      ['trace', ['trace', '--rules', DUMP, ...PACKET]],
+      ['explain', ['explain', DUMP]],
+      ['graph', ['graph', DUMP, '--out', path.join(dir, 'g.svg')]],
+      ['diff, the same', ['diff', ...manifests, '--rules', DUMP]],
+    ];
+    for (const [what, args] of ok) assert.equal(kproxy(args).status, 0, what);
+    const differ = kproxy(['diff', ...manifests, '--rules', repoPath('test/fixtures/dumps/sandbox-one-node.save.txt')]);
+    assert.equal(differ.status, 1, differ.stderr);
+    const coded: [string, string[], RegExp][] = [
+      ['a missing file', ['explain', path.join(dir, 'missing.rules')], /\[E_INPUT\]$/m],
+      ['a missing required flag', ['trace', '--rules', DUMP, '--src', '1.2.3.4', '--dst', '1.2.3.4:80', '--proto', 'tcp'], /--from .* is required \[E_USAGE\]$/m],
+      ['diff without --rules', ['diff', ...manifests], /\[E_USAGE\]$/m],
+      ['graph without --out', ['graph', DUMP], /\[E_USAGE\]$/m],
+      ['graph of an unknown service', ['graph', DUMP, '--service', 'default/none', '--out', path.join(dir, 'x.svg')], /no service default\/none .*\[E_INPUT\]$/m],
+      ['graph into a missing folder', ['graph', DUMP, '--out', path.join(dir, 'no', 'x.svg')], /\[E_OUTPUT\]$/m],
+      ['an untraceable rule', ['trace', '--rules', repoPath('test/fixtures/dumps/article-2018.lines.txt'), '--src', '172.18.0.5', '--dst', '172.18.255.127:80', '--proto', 'tcp', '--from', 'pod'], /\[E_TRACE\]$/m],
+    ];
+    for (const [what, args, message] of coded) {
+      const r = kproxy(args);
+      assert.equal(r.status, 2, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, /^kproxy: /, what);
+      assert.match(r.stderr, message, what);
+      assert.equal(r.stdout, '', `${what}: nothing on stdout`);
+    }
+    const parser: [string, string[]][] = [
+      ['an unknown option', ['explain', DUMP, '--bogus']],
+      ['a missing argument', ['explain']],
+      ['an invalid choice', ['trace', '--rules', DUMP, '--src', '1.2.3.4', '--dst', '1.2.3.4:80', '--proto', 'icmp', '--from', 'pod']],
+      ['an option without its value', ['graph', DUMP, '--out']],
+    ];
+    for (const [what, args] of parser) {
+      const r = kproxy(args);
+      assert.equal(r.status, 2, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, /^kproxy: .*\(see kproxy \w+ --help\)$/m, what);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('explain --json: services with name, clusterIP, endpoints; anomalies', () => {
@@ -251,8 +324,22 @@ test('explain -f names the services of a dump without comments by their chain ha
     assert.equal(rendered.status, 0, rendered.stderr);
     const bare = rendered.stdout.replace(/ -m comment --comment ("[^"]*"|\S+)/g, '');
     assert.ok(!bare.includes('--comment'));
-    const unnamed = JSON.parse(kproxy(['explain', '-', '--json'], bare).stdout) as { services: unknown[] };
-    assert.deepEqual(unnamed.services, []);
+    const unnamed = JSON.parse(kproxy(['explain', '-', '--json'], bare).stdout) as {
+      services: { name: string; named: boolean; clusterIP: string; servicePort: number; endpoints: { address: string; exact: string }[] }[];
+      notes: string[];
+    };
+    assert.equal(unnamed.services.length, 1);
+    const [svc] = unnamed.services;
+    assert.ok(svc);
+    assert.match(svc.name, /^KUBE-SVC-[A-Z0-9]{16}$/);
+    assert.deepEqual([svc.named, svc.clusterIP, svc.servicePort, svc.endpoints], [false, 'fd00:10:96::10', 80, [{ address: '[fd00:10:244::5]:8080', exact: '1', probability: 1 }]]);
+    assert.ok(unnamed.notes.some((n) => n.includes('give the manifests with -f PATH to name them')));
+    const text = kproxy(['explain', '-'], bare);
+    assert.equal(text.status, 0, text.stderr);
+    assert.doesNotMatch(text.stdout, /no kube-proxy services found/);
+    assert.match(text.stdout, new RegExp(`^${svc.name} \\(unnamed\\) +tcp +\\[fd00:10:96::10\\]:80 `, 'm'));
+    assert.match(text.stdout, /^note: 1 service port\(s\) carry no kube-proxy comments/m);
+    assert.match(text.stdout, /endpoint +\[fd00:10:244::5\]:8080 +1 +\(exactly 1\)/);
     const named = kproxy(['explain', '-', '-f', manifests, '--hostname-override', 'node-1', '--json'], bare);
     assert.equal(named.status, 0, named.stderr);
     const out = JSON.parse(named.stdout) as { services: { name: string; port: string; clusterIP: string; endpoints: { address: string }[] }[] };

@@ -109,13 +109,50 @@ test('anomalies: unreachable, orphaned endpoint and stale chains, missing chains
   assert.deepEqual(service(e, 'ns/a').endpoints.map((x) => x.address), ['10.0.0.1:80']);
 });
 
-test('without comments, services are named by the chain hashes of given manifests', () => {
+test('without comments, services are listed by chain name, and named by the chain hashes of given manifests', () => {
   const text = '*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-X - [0:0]\n-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j KUBE-SVC-X\n-A KUBE-SVC-X -j DNAT --to-destination 10.0.0.1:6443\nCOMMIT\n';
   const unnamed = explainText(text);
-  assert.deepEqual(unnamed.services, []);
+  assert.deepEqual(
+    unnamed.services.map((s) => [s.name, s.named, s.port, s.clusterIP, s.servicePort, s.endpoints.map((x) => `${x.address} ${x.probability.toString()}`)]),
+    [['KUBE-SVC-X', false, '', '10.96.0.1', 443, ['10.0.0.1:6443 1']]],
+  );
+  assert.equal(unnamed.notes.length, 1);
+  assert.match(unnamed.notes[0] ?? '', /1 service port\(s\) carry no kube-proxy comments and no -f manifests were given.*-f PATH/);
   const named = explainProgram(lowerIptables(parseIptables(text)), new Map([['KUBE-SVC-X', { name: 'default/kubernetes', port: 'https' }]]));
   const s = service(named, 'default/kubernetes');
   assert.deepEqual([s.port, s.clusterIP, s.servicePort, s.endpoints.map((x) => x.address)], ['https', '10.96.0.1', 443, ['10.0.0.1:6443']]);
+  assert.equal(s.named, true);
+  assert.deepEqual(named.notes, []);
+});
+
+test('without comments: every service port of a real dump is listed by its KUBE-SVC chain, with node ports, ranges and exact endpoints', () => {
+  const commented = explainFile('test/fixtures/dumps/sandbox-one-node.save.txt');
+  const bare = fs.readFileSync(repoPath('test/fixtures/dumps/sandbox-one-node.save.txt'), 'utf8').replace(/ -m comment --comment ("[^"]*"|\S+)/g, '');
+  assert.ok(!bare.includes('--comment'));
+  const e = explainText(bare);
+  // services with endpoints have nat chains; the one without endpoints has only a filter REJECT rule, which no chain names
+  const withChains = commented.services.filter((s) => s.chains.length > 0);
+  assert.equal(e.services.length, withChains.length);
+  for (const s of e.services) {
+    assert.equal(s.named, false);
+    assert.match(s.name, /^KUBE-SVC-[A-Z0-9]{16}$/);
+    const twin = withChains.find((c) => c.chains.includes(s.name));
+    assert.ok(twin, `${s.name} is the chain of a commented service`);
+    // without comments a load-balancer IP is told from an external IP only by its KUBE-FW chain (source ranges)
+    const outside = (x: ExplainedService): string[] => [...x.externalIPs, ...x.loadBalancerIPs].sort();
+    assert.deepEqual(
+      [s.clusterIP, s.servicePort, s.nodePorts, outside(s), s.sourceRanges, s.affinity, s.externalTrafficPolicy],
+      [twin.clusterIP, twin.servicePort, twin.nodePorts, outside(twin), twin.sourceRanges, twin.affinity, twin.externalTrafficPolicy],
+      twin.name,
+    );
+    if (s.sourceRanges.length > 0) assert.deepEqual(s.loadBalancerIPs, twin.loadBalancerIPs);
+    assert.deepEqual(s.endpoints.map((x) => `${x.address} ${x.probability.toString()}`), twin.endpoints.map((x) => `${x.address} ${x.probability.toString()}`));
+  }
+  assert.ok(e.services.some((s) => s.nodePorts.length > 0) && e.services.some((s) => s.sourceRanges.length > 0));
+  // the service without endpoints and the source-range firewall are filter rules only: said in a note, with their lines
+  const verdicts = e.notes.find((n) => n.startsWith('filter rules without comments'));
+  assert.match(verdicts ?? '', /172\.18\.255\.10:80 \(REJECT, filter\/KUBE-SERVICES line 28\), 203\.0\.113\.11:80 \(DROP, filter\/KUBE-PROXY-FIREWALL line 27\)/);
+  assert.deepEqual(commented.notes, []);
 });
 
 test('anomalies: chains only unreachable chains jump to are unreachable too; kubelet\'s utility chains are not reported', () => {

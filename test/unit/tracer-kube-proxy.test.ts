@@ -62,9 +62,14 @@ test('restore input: the assumed jumps are said; a save dump needs none', () => 
   assert.ok(restore.notes.some((n) => n.startsWith('nat: the built-in chains have no jumps') && n.includes('PREROUTING → KUBE-SERVICES')));
   const first = restore.path[0];
   assert.equal(first?.line, null, 'the assumed jump has no line');
+  assert.ok(first);
+  assert.equal(first.assumed, true, 'and is marked assumed');
+  const own = restore.path.filter((s) => s.position !== null && !s.assumed);
+  assert.ok(own.length > 0 && own.every((s) => s.line !== null && !['PREROUTING', 'OUTPUT', 'POSTROUTING', 'FORWARD', 'INPUT'].includes(s.chain)), 'every rule of the input has its line');
   const saved = run(load('test/fixtures/dumps/nginx-current.nft.save.txt'), { ...NGINX, from: 'pod' });
   assert.ok(!saved.notes.some((n) => n.includes('assumed kube-proxy')));
   assert.equal(saved.path[0]?.line, 43); // -A PREROUTING ... -j KUBE-SERVICES in the dump
+  assert.ok(saved.path.every((s) => !s.assumed));
 });
 
 test('hairpin: a pod reaching itself through the service is masqueraded only on that branch', () => {

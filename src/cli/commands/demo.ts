@@ -37,9 +37,11 @@ function demoBlockers(): string[] {
 }
 
 export async function loadDemoObjects(files: readonly string[], sink: DiagnosticSink): Promise<ClusterObjects> {
-  if (files.length > 0) return loadClusterObjects(files, sink);
+  // The sandbox runs the Deployments: their Services do get endpoints.
+  const options = { deploymentsExpanded: true };
+  if (files.length > 0) return loadClusterObjects(files, sink, options);
   const docs = parseManifestText(DEFAULT_DEMO_MANIFESTS, 'embedded:article-nginx.yaml', sink);
-  return clusterObjectsFromDocuments(docs, sink);
+  return clusterObjectsFromDocuments(docs, sink, options);
 }
 
 /** Where the demo command writes, and what keeps it from running: process's own, or a test's. */
@@ -71,6 +73,11 @@ export async function demoCommand(opts: DemoFlags, io: DemoIO = PROCESS_IO): Pro
   const blockers = io.blockers();
   if (blockers.length > 0) {
     const offline = offlineDemo(objects, demoMode);
+    if (opts.json === true) {
+      // --json promises JSON only on stdout: what is missing and what would be programmed, as fields.
+      io.stdout(`${JSON.stringify({ mode: demoMode, error: `needs ${blockers.join('; and ')}`, rules: offline.text }, null, 2)}\n`);
+      return 1;
+    }
     io.stderr(
       `kproxy demo needs ${blockers.join('; and ')}.\n` +
         'It runs on the real kernel inside network namespaces it creates and removes.\n' +
@@ -104,7 +111,7 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--mode <mode>', 'the dataplane (kube-proxy --proxy-mode)').default('iptables'))
     .option('--proxy-mode <mode>', 'kube-proxy\'s name for --mode')
     .option('-f, --filename <path>', 'run the demo on these manifests instead of the embedded example (repeatable)', collectRepeated)
-    .option('--json', 'print only the results as JSON on stdout')
+    .option('--json', 'print only JSON on stdout: {mode, results}; where the demo cannot run (exit 1), {mode, error, rules}')
     .option('--requests <n>', 'requests per traffic source', '300')
     .action(async (opts: DemoFlags) => {
       process.exitCode = await demoCommand(opts);

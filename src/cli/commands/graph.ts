@@ -1,10 +1,11 @@
 /**
  * `kproxy graph DUMP [--service ns/name] --out FILE.html|FILE.svg`: a picture of the chains a
- * service's traffic walks, edges labelled with exact probabilities.
+ * service's traffic walks from each entry point to its endpoints or to the REJECT / DROP that
+ * stops it, edges labelled with exact probabilities and the conditions on the source.
  */
-import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KproxyError } from '../../core/errors.js';
+import { writeTextOutput } from '../../runtime/io.js';
 import { explainProgram } from '../../tracer/explain.js';
 import { buildServiceGraph, renderHtml, renderSvg } from '../../tracer/graph.js';
 import { DUMP_HELP, readDumpProgram } from './trace.js';
@@ -28,7 +29,8 @@ async function runGraph(dump: string, opts: GraphFlagValues): Promise<void> {
   if (explanation.services.length === 0) throw new KproxyError('E_INPUT', `graph: no kube-proxy service found in ${dump}`);
   for (const note of program.notes) process.stderr.write(`kproxy: note: ${note}\n`);
   const graph = buildServiceGraph(program, explanation, selected);
-  await writeFile(out, /\.svg$/i.test(out) ? renderSvg(graph) : renderHtml(graph));
+  if (graph.sections.length === 0) throw new KproxyError('E_INPUT', `graph: the rules hold no entry point (cluster IP, node port, external or load-balancer IP) of ${wanted ?? 'any service'}`);
+  writeTextOutput(out, /\.svg$/i.test(out) ? renderSvg(graph) : renderHtml(graph));
   process.stderr.write(`kproxy: wrote ${out} (${graph.sections.length} entry point(s))\n`);
 }
 
@@ -38,8 +40,10 @@ export function registerGraphCommand(program: Command): void {
     .argument('<dump>', 'the node\'s rules: iptables-save output, iptables-restore input or bare rule lines (- for stdin)')
     .description(
       'Draw the chains a service\'s traffic walks from each of its entry points (cluster IP, node ports, external and ' +
-        'load-balancer IPs) to its endpoints, edges labelled with exact probabilities (the kernel\'s rounding), as a ' +
-        'self-contained SVG or an HTML page around it. All services without --service.',
+        'load-balancer IPs) to its endpoints, or to the REJECT or DROP that stops it (no endpoints, no local endpoints, ' +
+        'a source outside loadBalancerSourceRanges), edges labelled with exact probabilities (the kernel\'s rounding) and, ' +
+        'where only some sources take them, the condition on the source (e.g. -s 198.51.100.1/32); as a self-contained ' +
+        'SVG or an HTML page around it. All services without --service.',
     )
     .option('--service <ns/name>', 'only this service (ns/name, or ns/name:port for one port)')
     .option('--out <file>', 'where to write (required): FILE.svg, or FILE.html for a page with a legend')

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { KproxyError } from '../../core/errors.js';
 import type { DesiredState } from '../../core/desired/types.js';
+import type { ProxyConfig } from '../../core/model/config.js';
 import type { IPFamily } from '../../core/model/objects.js';
 import type { RuleFormat } from '../../core/naming/service-port-name.js';
 import { createSyncers } from '../../daemon/dataplanes.js';
@@ -20,14 +21,23 @@ import { startHealthServer, startMetricsServer, startWithRetry } from '../../run
 import { ProxyMetrics } from '../../runtime/metrics.js';
 import { reexecInNetns } from '../../runtime/netns.js';
 import { ServiceHealthServer } from '../../runtime/service-health.js';
+import { writeTextOutput } from '../../runtime/io.js';
+import { kebabFlag } from '../options/config-precedence.js';
 import { configzBody, v1alpha1Yaml } from '../options/effective-config.js';
-import { loadKubeProxyConfiguration } from '../options/kube-proxy-config.js';
+import { loadKubeProxyConfiguration, type KubeProxyConfigFile } from '../options/kube-proxy-config.js';
 import { collectRepeated } from '../options/repeatable.js';
-import { addProxyOptions, proxyConfigFromOptions, type ProxyFlagValues } from '../options/proxy-options.js';
-import { addOperationalOptions, operationalFromOptions, withBindAddress, type OperationalFlagValues } from '../options/operational.js';
-import { checkDuration } from '../options/validate.js';
+import { addProxyOptions, proxyConfigFromOptions, type ProxyFlagValues, type ResolvedProxyOptions } from '../options/proxy-options.js';
+import {
+  addOperationalOptions,
+  operationalFlagsReplacedByConfig,
+  operationalFromOptions,
+  withBindAddress,
+  type OperationalFlagValues,
+  type OperationalSettings,
+} from '../options/operational.js';
+import { appendPortIfNeeded, checkDuration } from '../options/validate.js';
 
-interface RunFlagValues extends ProxyFlagValues, OperationalFlagValues {
+export interface RunFlagValues extends ProxyFlagValues, OperationalFlagValues {
   readonly writeConfigTo?: string;
   readonly filename?: readonly string[];
   readonly netns?: string;
@@ -36,7 +46,7 @@ interface RunFlagValues extends ProxyFlagValues, OperationalFlagValues {
   readonly healthzBindAddress?: string;
   readonly metricsBindAddress?: string;
   readonly format: string;
-  readonly loggingFormat: string;
+  readonly loggingFormat?: string;
   readonly ipFamilies?: string;
 }
 
@@ -60,9 +70,32 @@ function families(flag: string | undefined): IPFamily[] {
   return fs.existsSync('/proc/net/if_inet6') ? ['IPv4', 'IPv6'] : ['IPv4'];
 }
 
-async function runDaemon(opts: RunFlagValues): Promise<void> {
+/** `run`'s own kube-proxy flags that a --config file replaces. */
+const RUN_FLAGS_REPLACED_BY_CONFIG = ['iptablesSyncPeriod', 'iptablesMinSyncPeriod', 'healthzBindAddress', 'metricsBindAddress'] as const;
+
+/**
+ * --healthz-bind-address / --metrics-bind-address as kube-proxy reads them without a file: empty
+ * disables the server, a bare IP gets the default port.
+ */
+function serverAddressFlag(value: string | undefined, fallback: string, port: number): string {
+  if (value === undefined) return fallback;
+  return value.trim() === '' ? '' : appendPortIfNeeded(value.trim(), port);
+}
+
+interface ResolvedRun {
+  readonly configFile: KubeProxyConfigFile | undefined;
+  readonly resolved: ResolvedProxyOptions;
+  /** The configuration as --write-config-to writes it (bindAddress not folded into the node IPs). */
+  readonly written: ProxyConfig;
+  readonly config: ProxyConfig;
+  readonly op: OperationalSettings;
+}
+
+/** Flags and --config → the daemon's configuration, as kube-proxy resolves and validates it. */
+export function resolveRunConfiguration(opts: RunFlagValues): ResolvedRun {
   const configFile = opts.config === undefined ? undefined : loadKubeProxyConfiguration(opts.config);
-  const resolved = proxyConfigFromOptions(opts, configFile);
+  const replaced = [...operationalFlagsReplacedByConfig(opts), ...RUN_FLAGS_REPLACED_BY_CONFIG.filter((k) => opts[k] !== undefined).map(kebabFlag)];
+  const resolved = proxyConfigFromOptions(opts, configFile, replaced);
   const fileGiven = configFile !== undefined;
   const flagConfig = {
     ...resolved.config,
@@ -70,20 +103,26 @@ async function runDaemon(opts: RunFlagValues): Promise<void> {
     minSyncPeriodSeconds: fileGiven
       ? resolved.config.minSyncPeriodSeconds
       : seconds('--iptables-min-sync-period', opts.iptablesMinSyncPeriod, 1),
-    healthzBindAddress: fileGiven ? resolved.config.healthzBindAddress : (opts.healthzBindAddress ?? '0.0.0.0:10256'),
-    metricsBindAddress: fileGiven ? resolved.config.metricsBindAddress : (opts.metricsBindAddress ?? '127.0.0.1:10249'),
+    healthzBindAddress: fileGiven ? resolved.config.healthzBindAddress : serverAddressFlag(opts.healthzBindAddress, '0.0.0.0:10256', 10256),
+    metricsBindAddress: fileGiven ? resolved.config.metricsBindAddress : serverAddressFlag(opts.metricsBindAddress, '127.0.0.1:10249', 10249),
   };
-  const operational = operationalFromOptions(opts, flagConfig, configFile);
-  const op = operational.settings;
-  const config = withBindAddress(flagConfig, op);
+  const fromOptions = operationalFromOptions(opts, flagConfig, configFile).settings;
+  // The logging flag wins over the file when given (kube-proxy's copyLogsFromFlags).
+  const loggingFormat = opts.loggingFormat === 'json' || opts.loggingFormat === 'text' ? opts.loggingFormat : fromOptions.loggingFormat;
+  const op = { ...fromOptions, loggingFormat };
+  return { configFile, resolved, written: flagConfig, config: withBindAddress(flagConfig, op), op };
+}
+
+async function runDaemon(opts: RunFlagValues): Promise<void> {
+  const { configFile, resolved, written, config, op } = resolveRunConfiguration(opts);
   if (opts.writeConfigTo !== undefined) {
-    fs.writeFileSync(opts.writeConfigTo, v1alpha1Yaml(flagConfig, op));
+    for (const w of resolved.warnings) process.stderr.write(`kproxy: warning: ${w}\n`);
+    writeTextOutput(opts.writeConfigTo, v1alpha1Yaml(written, op));
     process.stderr.write(`kproxy: wrote the configuration to ${opts.writeConfigTo}\n`);
     return;
   }
-  // Logging flags win over the file (as kube-proxy's copyLogsFromFlags).
-  const log = createLogger(opts.loggingFormat === 'json' || op.loggingFormat === 'json' ? 'json' : 'text');
-  for (const w of [...resolved.warnings, ...operational.warnings]) log.warn(w);
+  const log = createLogger(op.loggingFormat);
+  for (const w of resolved.warnings) log.warn(w);
   applyOomScoreAdj(op.oomScoreAdj, log);
   const format: RuleFormat = opts.format === 'legacy' ? 'legacy' : 'current';
   const metrics = new ProxyMetrics();
@@ -182,7 +221,7 @@ export function registerRunCommand(program: Command): void {
     .option('--healthz-bind-address <host:port>', 'the health server (/healthz, /livez); empty disables (default 0.0.0.0:10256)')
     .option('--metrics-bind-address <host:port>', 'the metrics server (/metrics, /proxyMode); empty disables (default 127.0.0.1:10249)')
     .addOption(new Option('--format <format>', 'rule format: current, or legacy (kube-proxy 1.18)').choices(['current', 'legacy']).default('current'))
-    .addOption(new Option('--logging-format <format>', 'log line format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--logging-format <format>', 'log line format (default text; given, it wins over the config file\'s logging.format)').choices(['text', 'json']))
     .option('--ip-families <list>', 'families to program: ipv4, ipv6 or ipv4,ipv6 (default: IPv4, plus IPv6 when the host has it)');
   cmd.action(async (opts: RunFlagValues) => {
     if (opts.netns !== undefined) {

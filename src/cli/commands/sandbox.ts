@@ -109,10 +109,17 @@ function printStatus(s: SandboxStatus): void {
   out(`  namespaces present: ${s.namespaces.length}`);
 }
 
+/** What `scale` and `delete-pod` say in their help about waiting. */
+const GRACE_HELP =
+  'The command waits for the grace period of the removed pods (default 30 s; --grace 0 removes them at once), ' +
+  'during which they stay serving and terminating in their EndpointSlice; interrupted, it leaves them terminating ' +
+  'until a later sandbox change, past their deadline, removes them.';
+
 async function waitForTermination(change: SandboxChange, grace: number): Promise<void> {
   if (change.added.length > 0) out(`ready: ${change.added.join(', ')}`);
   if (change.terminating.length === 0) return;
   out(`terminating: ${change.terminating.join(', ')} (removed in ${grace} s)`);
+  if (grace > 0) err(`kproxy: waiting ${grace} s for the grace period of ${change.terminating.join(', ')} (--grace 0 removes pods at once)`);
   await change.finished;
   out(`removed: ${change.terminating.join(', ')}`);
 }
@@ -132,7 +139,7 @@ export function registerSandboxCommand(program: Command): void {
     .option('--nodes <n>', 'number of nodes', '1')
     .action(async (o: CommonOptions & { filename: string[]; nodes: string }) => {
       const sink = new DiagnosticSink();
-      const objects = await loadClusterObjects(o.filename, sink);
+      const objects = await loadClusterObjects(o.filename, sink, { deploymentsExpanded: true });
       for (const d of sink.all) if (!allocatedBySandbox(d)) err(formatDiagnostic(d));
       const sb = await createSandbox(objects, {
         name: o.name,
@@ -168,11 +175,11 @@ export function registerSandboxCommand(program: Command): void {
     });
 
   common(sandbox.command('scale'))
-    .description('set the replicas of a Deployment (new pods join when listening; removed ones terminate)')
+    .description(`set the replicas of a Deployment (new pods join when listening; removed ones terminate). ${GRACE_HELP}`)
     .argument('<deployment>')
     .argument('<replicas>')
     .option('-n, --namespace <ns>', 'namespace of the Deployment', 'default')
-    .option('--grace <seconds>', 'grace period of removed pods', '30')
+    .option('--grace <seconds>', 'grace period of removed pods, waited for before the command returns', '30')
     .action(async (deployment: string, replicas: string, o: CommonOptions & { namespace: string; grace: string }) => {
       const grace = seconds(o.grace);
       const sb = await openSandbox(o.name, rootOf(o));
@@ -181,10 +188,10 @@ export function registerSandboxCommand(program: Command): void {
     });
 
   common(sandbox.command('delete-pod'))
-    .description('delete a pod: terminating (serving) for the grace period, then removed')
+    .description(`delete a pod: terminating (serving) for the grace period, then removed. ${GRACE_HELP}`)
     .argument('<pod>')
     .option('-n, --namespace <ns>', 'namespace of the pod', 'default')
-    .option('--grace <seconds>', 'grace period', '30')
+    .option('--grace <seconds>', 'grace period, waited for before the command returns', '30')
     .option('--no-replace', "do not replace a Deployment's pod (by default its ReplicaSet would)")
     .action(async (pod: string, o: CommonOptions & { namespace: string; grace: string; replace: boolean }) => {
       const grace = seconds(o.grace);

@@ -4,7 +4,6 @@
  * the verdict, masquerading and the exact distribution over endpoints. Also the rule loading
  * that explain, diff and graph share.
  */
-import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { buildDesiredState } from '../../core/desired/build.js';
 import type { DesiredState } from '../../core/desired/types.js';
@@ -15,10 +14,11 @@ import { parseIP } from '../../core/net/ip.js';
 import { FULL_SYNC } from '../../dataplanes/api.js';
 import type { Ruleset } from '../../dataplanes/iptables/model.js';
 import { renderIptablesFormat } from '../../dataplanes/iptables/render.js';
+import { serializeRuleset } from '../../dataplanes/iptables/serialize.js';
+import { readTextInput } from '../../runtime/io.js';
 import { loadClusterObjects } from '../../runtime/sources/files.js';
 import { programFromText } from '../../tracer/input.js';
 import { EMPTY_IPSETS, parseIpsetSave, type IpsetStore } from '../../tracer/ipset.js';
-import { lowerIptables } from '../../tracer/lower-iptables.js';
 import type { IrProgram } from '../../tracer/ir.js';
 import type { TracePacket, TraceProtocol, TraceSource } from '../../tracer/packet.js';
 import { formatTrace, traceJson } from '../../tracer/report.js';
@@ -27,17 +27,9 @@ import { rulesRequestFromOptions, type RulesFlagValues } from './rules.js';
 import { addProxyOptions } from '../options/proxy-options.js';
 import { collectRepeated } from '../options/repeatable.js';
 
-/** Reads a file, or stdin for `-`. */
-async function readInput(path: string): Promise<string> {
-  if (path !== '-') return readFile(path, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** A node's rules (iptables-save output, restore input or bare rule lines; `-` for stdin) as the tracer's program. */
 export async function readDumpProgram(path: string): Promise<IrProgram> {
-  return programFromText(await readInput(path), path === '-' ? 'stdin' : path);
+  return programFromText(await readTextInput(path), path === '-' ? 'stdin' : path);
 }
 
 /** The help text every command reading a dump shows after its options. */
@@ -199,14 +191,17 @@ async function loadRules(opts: TraceFlagValues, family: IPFamily): Promise<Loade
     return { program: await readDumpProgram(opts.rules), nodeIPs, notes };
   }
   const rendered = await renderManifests(opts, family, 'trace');
-  return { program: lowerIptables(rendered.ruleset), nodeIPs: rendered.state.nodeIPs, notes: [] };
+  // Traced as the restore text `kproxy rules -f` prints, so each rule's line is a line of that text.
+  const text = serializeRuleset(rendered.ruleset);
+  const notes = ['the rules are those kproxy renders for -f (iptables mode); line numbers are lines of `kproxy rules` output for the same manifests and flags'];
+  return { program: programFromText(text, 'the rendered rules'), nodeIPs: rendered.state.nodeIPs, notes };
 }
 
 async function runTraceCommand(opts: TraceFlagValues): Promise<void> {
   const packet = packetFrom(opts);
   const family = parseIP(packet.dst)?.family ?? 'IPv4';
   const { program, nodeIPs, notes } = await loadRules(opts, family);
-  const ipsets: IpsetStore = opts.ipset === undefined ? EMPTY_IPSETS : parseIpsetSave(await readInput(opts.ipset), opts.ipset);
+  const ipsets: IpsetStore = opts.ipset === undefined ? EMPTY_IPSETS : parseIpsetSave(await readTextInput(opts.ipset), opts.ipset);
   const traced = trace(program, packet, { nodeIPs, ipsets });
   const result = { ...traced, notes: [...traced.notes, ...notes] };
   if (opts.json === true) process.stdout.write(`${JSON.stringify(traceJson(result), null, 2)}\n`);

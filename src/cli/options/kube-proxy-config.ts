@@ -1,19 +1,20 @@
 /**
- * `--config FILE`: a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1, YAML or JSON).
- * Every v1alpha1 field is known; the ones that change what kproxy renders are read and
- * validated. Unknown fields are warnings (kube-proxy falls back to lenient decoding for them);
- * invalid values are errors (kube-proxy refuses to start).
+ * `--config FILE`: a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1, YAML or JSON), read
+ * as kube-proxy reads it: decoded (every v1alpha1 field is known and type-checked; `null` means
+ * not set), defaulted (kube-proxy-defaults.ts), then validated. Unknown fields are warnings
+ * (kube-proxy falls back to lenient decoding for them); invalid values are errors naming every
+ * bad field (kube-proxy refuses to start).
  */
-import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { KproxyError } from '../../core/errors.js';
 import { isRecord } from '../../core/k8s/fields.js';
+import { readTextFileSync } from '../../runtime/io.js';
 import type { DetectLocalMode, ProxyMode } from '../../core/model/config.js';
+import { defaultKubeProxyConfiguration, type DefaultedKubeProxyConfiguration } from './kube-proxy-defaults.js';
 import {
   checkClusterCIDRs,
   checkDetectLocalMode,
   checkDuration,
-  checkHostname,
   checkMasqueradeBit,
   checkNodePortAddresses,
   checkPortRange,
@@ -23,36 +24,39 @@ import {
 
 export const KUBE_PROXY_CONFIG_API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';
 
-/** The settings a config file gave (absent = not set in the file). */
-export interface ConfigFileSettings {
-  mode?: ProxyMode;
-  hostnameOverride?: string;
-  clusterCIDRs?: string[];
-  detectLocalMode?: DetectLocalMode;
-  bridgeInterface?: string;
-  interfaceNamePrefix?: string;
-  masqueradeAll?: boolean;
-  masqueradeBit?: number;
-  localhostNodePorts?: boolean;
-  nodePortAddresses?: string[];
-  syncPeriodSeconds?: number;
-  minSyncPeriodSeconds?: number;
-  healthzBindAddress?: string;
-  metricsBindAddress?: string;
-  featureGates?: Record<string, boolean>;
-  serviceProxyName?: string;
-  conntrackTCPBeLiberal?: boolean;
+/** What a config file sets that shapes rendering, after kube-proxy's defaulting and validation. */
+export interface FileProxySettings {
+  readonly mode: ProxyMode;
+  /** hostnameOverride as written ("" = the machine's hostname); checked once flags are known. */
+  readonly hostnameOverride: string;
+  readonly clusterCIDRs: readonly string[];
+  readonly detectLocalMode: DetectLocalMode;
+  readonly bridgeInterface: string;
+  readonly interfaceNamePrefix: string;
+  readonly masqueradeAll: boolean;
+  readonly masqueradeBit: number;
+  readonly localhostNodePorts: boolean;
+  readonly nodePortAddresses: readonly string[];
+  readonly syncPeriodSeconds: number;
+  readonly minSyncPeriodSeconds: number;
+  readonly healthzBindAddress: string;
+  readonly metricsBindAddress: string;
+  readonly featureGates: Readonly<Record<string, boolean>>;
+  readonly serviceProxyName: string;
+  readonly conntrackTCPBeLiberal: boolean;
   /** portRange, as given (userspace mode's proxy ports). */
-  proxyPortRange?: string;
-  /** udpIdleTimeout in ms; a zero duration is defaulted (250ms) as kube-proxy defaults it. */
-  udpIdleTimeoutMs?: number;
+  readonly proxyPortRange: string;
+  readonly udpIdleTimeoutMs: number;
 }
 
 export interface KubeProxyConfigFile {
   readonly path: string;
-  readonly settings: ConfigFileSettings;
+  /** The rendering settings (defaulted, converted for the file's mode, validated). */
+  readonly settings: FileProxySettings;
+  /** The whole v1alpha1 object after kube-proxy's defaulting. */
+  readonly config: DefaultedKubeProxyConfiguration;
   readonly warnings: readonly string[];
-  /** Every field the file sets, by dotted path (type-checked; durations in seconds). */
+  /** Every field the file sets to a value other than null, by dotted path (type-checked; durations in seconds). */
   readonly values: ReadonlyMap<string, ConfigValue>;
 }
 
@@ -101,7 +105,7 @@ const SCHEMA: Schema = {
   resourceContainer: 'string',
 };
 
-export type ConfigValue = string | boolean | number | readonly string[] | Record<string, boolean> | null;
+export type ConfigValue = string | boolean | number | readonly string[] | Record<string, boolean>;
 type Value = ConfigValue;
 
 class Collector {
@@ -114,10 +118,8 @@ function readLeaf(kind: Leaf, raw: unknown, path: string, out: Collector): void 
   const wrong = (what: string): void => {
     out.errors.push(`${path}: must be ${what} (got ${JSON.stringify(raw)})`);
   };
-  if (raw === null && kind !== 'bool' && kind !== 'int' && kind !== 'number') {
-    out.values.set(path, null);
-    return;
-  }
+  // Go decodes null as "not set": the zero value, or a nil pointer that defaulting fills in.
+  if (raw === null) return;
   switch (kind) {
     case 'any':
       return;
@@ -175,62 +177,51 @@ function walk(schema: Schema, raw: Record<string, unknown>, prefix: string, out:
   }
 }
 
-function str(out: Collector, path: string): string | undefined {
-  const v = out.values.get(path);
-  return typeof v === 'string' ? v : undefined;
-}
-
-function bool(out: Collector, path: string): boolean | undefined {
-  const v = out.values.get(path);
-  return typeof v === 'boolean' ? v : undefined;
-}
-
-function num(out: Collector, path: string): number | undefined {
-  const v = out.values.get(path);
-  return typeof v === 'number' ? v : undefined;
-}
-
-function take<T>(out: Collector, path: string, checked: Checked<T> | undefined): T | undefined {
-  if (checked === undefined) return undefined;
+function take<T>(out: Collector, path: string, checked: Checked<T>, fallback: T): T {
   if (checked.ok) return checked.value;
   out.errors.push(`${path}: ${checked.error}`);
-  return undefined;
+  return fallback;
 }
 
-function settingsFrom(out: Collector): ConfigFileSettings {
-  const s: ConfigFileSettings = {};
-  const modeText = str(out, 'mode');
-  s.mode = take(out, 'mode', modeText === undefined ? undefined : checkProxyMode(modeText));
-  const block = s.mode === 'nftables' ? 'nftables' : s.mode === 'ipvs' ? 'ipvs' : 'iptables';
-  const masqBlock = s.mode === 'nftables' ? 'nftables' : 'iptables';
-  const host = str(out, 'hostnameOverride');
-  if (host !== undefined && host.trim() !== '') s.hostnameOverride = take(out, 'hostnameOverride', checkHostname(host));
-  const cidr = str(out, 'clusterCIDR');
-  if (cidr !== undefined) s.clusterCIDRs = take(out, 'clusterCIDR', checkClusterCIDRs(cidr));
-  const dlm = str(out, 'detectLocalMode');
-  if (dlm !== undefined) s.detectLocalMode = take(out, 'detectLocalMode', checkDetectLocalMode(dlm));
-  s.bridgeInterface = str(out, 'detectLocal.bridgeInterface');
-  s.interfaceNamePrefix = str(out, 'detectLocal.interfaceNamePrefix');
-  s.masqueradeAll = bool(out, `${masqBlock}.masqueradeAll`);
-  const bit = num(out, `${masqBlock}.masqueradeBit`);
-  if (bit !== undefined) s.masqueradeBit = take(out, `${masqBlock}.masqueradeBit`, checkMasqueradeBit(bit));
-  s.localhostNodePorts = bool(out, 'iptables.localhostNodePorts');
-  const npa = out.values.get('nodePortAddresses');
-  if (Array.isArray(npa)) s.nodePortAddresses = take(out, 'nodePortAddresses', checkNodePortAddresses(npa as string[]));
-  s.syncPeriodSeconds = num(out, `${block}.syncPeriod`);
-  s.minSyncPeriodSeconds = num(out, `${block}.minSyncPeriod`);
-  s.healthzBindAddress = str(out, 'healthzBindAddress');
-  s.metricsBindAddress = str(out, 'metricsBindAddress');
-  const gates = out.values.get('featureGates');
-  if (isRecord(gates)) s.featureGates = gates;
-  s.serviceProxyName = str(out, 'serviceProxyName');
-  s.conntrackTCPBeLiberal = bool(out, 'conntrack.tcpBeLiberal');
-  const portRange = str(out, 'portRange');
-  if (portRange !== undefined) s.proxyPortRange = take(out, 'portRange', checkPortRange(portRange));
-  const udpIdle = num(out, 'udpIdleTimeout');
-  if (udpIdle !== undefined && udpIdle > 0) s.udpIdleTimeoutMs = Math.round(udpIdle * 1000);
-  for (const key of Object.keys(s) as (keyof ConfigFileSettings)[]) if (s[key] === undefined) Reflect.deleteProperty(s, key);
-  return s;
+/**
+ * The defaulted object → rendering settings, as kube-proxy converts v1alpha1 to its internal
+ * configuration (the active mode's block gives the sync periods and masquerading), with
+ * kube-proxy's validation of those fields.
+ */
+function settingsFrom(c: DefaultedKubeProxyConfiguration, out: Collector): FileProxySettings {
+  const mode = take(out, 'mode', checkProxyMode(c.mode), 'iptables');
+  const periods = mode === 'nftables' ? c.nftables : mode === 'ipvs' ? c.ipvs : c.iptables;
+  const masquerade = mode === 'nftables' ? c.nftables : c.iptables;
+  take(out, 'iptables.masqueradeBit', checkMasqueradeBit(c.iptables.masqueradeBit), 14);
+  if (mode === 'nftables') take(out, 'nftables.masqueradeBit', checkMasqueradeBit(c.nftables.masqueradeBit), 14);
+  const detectLocalMode = take(out, 'detectLocalMode', checkDetectLocalMode(c.detectLocalMode), 'ClusterCIDR');
+  if (detectLocalMode === 'BridgeInterface' && c.detectLocal.bridgeInterface === '') {
+    out.errors.push('detectLocal.bridgeInterface: must not be empty with detectLocalMode BridgeInterface');
+  }
+  if (detectLocalMode === 'InterfaceNamePrefix' && c.detectLocal.interfaceNamePrefix === '') {
+    out.errors.push('detectLocal.interfaceNamePrefix: must not be empty with detectLocalMode InterfaceNamePrefix');
+  }
+  return {
+    mode,
+    hostnameOverride: c.hostnameOverride,
+    clusterCIDRs: take(out, 'clusterCIDR', checkClusterCIDRs(c.clusterCIDR), []),
+    detectLocalMode,
+    bridgeInterface: c.detectLocal.bridgeInterface,
+    interfaceNamePrefix: c.detectLocal.interfaceNamePrefix,
+    masqueradeAll: masquerade.masqueradeAll,
+    masqueradeBit: masquerade.masqueradeBit,
+    localhostNodePorts: c.iptables.localhostNodePorts,
+    nodePortAddresses: take(out, 'nodePortAddresses', checkNodePortAddresses(c.nodePortAddresses), []),
+    syncPeriodSeconds: periods.syncPeriod,
+    minSyncPeriodSeconds: periods.minSyncPeriod,
+    healthzBindAddress: c.healthzBindAddress,
+    metricsBindAddress: c.metricsBindAddress,
+    featureGates: c.featureGates,
+    serviceProxyName: c.serviceProxyName,
+    conntrackTCPBeLiberal: c.conntrack.tcpBeLiberal,
+    proxyPortRange: take(out, 'portRange', checkPortRange(c.portRange), ''),
+    udpIdleTimeoutMs: Math.round(c.udpIdleTimeout * 1000),
+  };
 }
 
 /** Parses a KubeProxyConfiguration; throws E_CONFIG listing every invalid field. */
@@ -251,17 +242,12 @@ export function parseKubeProxyConfiguration(text: string, path: string): KubePro
   }
   const out = new Collector();
   walk(SCHEMA, raw, '', out);
-  const settings = settingsFrom(out);
+  const config = defaultKubeProxyConfiguration(out.values);
+  const settings = settingsFrom(config, out);
   if (out.errors.length > 0) fail(out.errors);
-  return { path, settings, warnings: out.warnings.map((w) => `${path}: ${w}`), values: out.values };
+  return { path, settings, config, warnings: out.warnings.map((w) => `${path}: ${w}`), values: out.values };
 }
 
 export function loadKubeProxyConfiguration(path: string): KubeProxyConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new KproxyError('E_CONFIG', `${path}: cannot read the configuration file`, { cause: err });
-  }
-  return parseKubeProxyConfiguration(text, path);
+  return parseKubeProxyConfiguration(readTextFileSync(path), path);
 }

@@ -1,16 +1,17 @@
 /**
  * The KubeProxyConfiguration fields (and kube-proxy flags) that do not change rendered rules:
  * the API connection, bind addresses, timers, the OOM score, logging, IPVS and conntrack
- * tuning. Precedence is kube-proxy's: with `--config FILE` the file alone decides (only
- * `--master`, `--hostname-override` and `--logging-format` still apply); without it, the flags
- * and kube-proxy's defaults. Values are validated as kube-proxy validates them.
+ * tuning. Precedence is kube-proxy's (config-precedence.ts): with `--config FILE` the file,
+ * defaulted as kube-proxy defaults it, alone decides (`--master` still applies); without it, the
+ * flags over kube-proxy's defaults. Values are validated as kube-proxy validates them.
  */
 import { Option, type Command } from 'commander';
 import { KproxyError } from '../../core/errors.js';
 import type { ProxyConfig } from '../../core/model/config.js';
 import { parseCIDR, parseIP } from '../../core/net/ip.js';
-import type { ConfigValue, KubeProxyConfigFile } from './kube-proxy-config.js';
-import { checkBool, checkDuration } from './validate.js';
+import { kebabFlag } from './config-precedence.js';
+import type { KubeProxyConfigFile } from './kube-proxy-config.js';
+import { checkBool, checkDuration, checkHostPort } from './validate.js';
 
 export interface ConntrackSettings {
   readonly maxPerCore: number;
@@ -208,47 +209,39 @@ function fromFlags(o: OperationalFlagValues, p: Problems): OperationalSettings {
   };
 }
 
-function fromFile(file: KubeProxyConfigFile, master: string): OperationalSettings {
-  const d = DEFAULT_OPERATIONAL;
-  const v = file.values;
-  const get = <T extends ConfigValue>(path: string, is: (x: ConfigValue) => x is T, fallback: T): T => {
-    const x = v.get(path);
-    return x !== undefined && is(x) ? x : fallback;
-  };
-  const isString = (x: ConfigValue): x is string => typeof x === 'string';
-  const isNumber = (x: ConfigValue): x is number => typeof x === 'number';
-  const isBool = (x: ConfigValue): x is boolean => typeof x === 'boolean';
-  const isList = (x: ConfigValue): x is readonly string[] => Array.isArray(x);
-  const format = get('logging.format', isString, 'text');
+function fromFile(file: KubeProxyConfigFile, master: string, p: Problems): OperationalSettings {
+  const c = file.config;
+  const format = c.logging.format;
+  if (format !== 'text' && format !== 'json') p.add(`${file.path}: logging.format`, `must be text or json (got "${format}")`);
   return {
-    kubeconfig: get('clientConnection.kubeconfig', isString, ''),
+    kubeconfig: c.clientConnection.kubeconfig,
     master,
-    contentType: get('clientConnection.contentType', isString, d.contentType),
-    acceptContentTypes: get('clientConnection.acceptContentTypes', isString, ''),
-    qps: get('clientConnection.qps', isNumber, d.qps),
-    burst: get('clientConnection.burst', isNumber, d.burst),
-    bindAddress: get('bindAddress', isString, d.bindAddress) || d.bindAddress,
-    bindAddressHardFail: get('bindAddressHardFail', isBool, false),
-    configSyncPeriodSeconds: get('configSyncPeriod', isNumber, d.configSyncPeriodSeconds),
-    oomScoreAdj: get('oomScoreAdj', isNumber, d.oomScoreAdj),
-    enableProfiling: get('enableProfiling', isBool, false),
-    showHiddenMetricsForVersion: get('showHiddenMetricsForVersion', isString, ''),
+    contentType: c.clientConnection.contentType,
+    acceptContentTypes: c.clientConnection.acceptContentTypes,
+    qps: c.clientConnection.qps,
+    burst: c.clientConnection.burst,
+    bindAddress: c.bindAddress,
+    bindAddressHardFail: c.bindAddressHardFail,
+    configSyncPeriodSeconds: c.configSyncPeriod,
+    oomScoreAdj: c.oomScoreAdj,
+    enableProfiling: c.enableProfiling,
+    showHiddenMetricsForVersion: c.showHiddenMetricsForVersion,
     loggingFormat: format === 'json' ? 'json' : 'text',
     conntrack: {
-      maxPerCore: get('conntrack.maxPerCore', isNumber, d.conntrack.maxPerCore),
-      min: get('conntrack.min', isNumber, d.conntrack.min),
-      tcpEstablishedTimeoutSeconds: get('conntrack.tcpEstablishedTimeout', isNumber, d.conntrack.tcpEstablishedTimeoutSeconds),
-      tcpCloseWaitTimeoutSeconds: get('conntrack.tcpCloseWaitTimeout', isNumber, d.conntrack.tcpCloseWaitTimeoutSeconds),
-      udpTimeoutSeconds: get('conntrack.udpTimeout', isNumber, 0),
-      udpStreamTimeoutSeconds: get('conntrack.udpStreamTimeout', isNumber, 0),
+      maxPerCore: c.conntrack.maxPerCore,
+      min: c.conntrack.min,
+      tcpEstablishedTimeoutSeconds: c.conntrack.tcpEstablishedTimeout,
+      tcpCloseWaitTimeoutSeconds: c.conntrack.tcpCloseWaitTimeout,
+      udpTimeoutSeconds: c.conntrack.udpTimeout,
+      udpStreamTimeoutSeconds: c.conntrack.udpStreamTimeout,
     },
     ipvs: {
-      scheduler: get('ipvs.scheduler', isString, ''),
-      excludeCIDRs: get('ipvs.excludeCIDRs', isList, []),
-      strictARP: get('ipvs.strictARP', isBool, false),
-      tcpTimeoutSeconds: get('ipvs.tcpTimeout', isNumber, 0),
-      tcpFinTimeoutSeconds: get('ipvs.tcpFinTimeout', isNumber, 0),
-      udpTimeoutSeconds: get('ipvs.udpTimeout', isNumber, 0),
+      scheduler: c.ipvs.scheduler,
+      excludeCIDRs: c.ipvs.excludeCIDRs,
+      strictARP: c.ipvs.strictARP,
+      tcpTimeoutSeconds: c.ipvs.tcpTimeout,
+      tcpFinTimeoutSeconds: c.ipvs.tcpFinTimeout,
+      udpTimeoutSeconds: c.ipvs.udpTimeout,
     },
   };
 }
@@ -277,11 +270,10 @@ function validate(s: OperationalSettings, proxy: ProxyConfig, p: Problems, names
     ['healthzBindAddress', '--healthz-bind-address', proxy.healthzBindAddress],
     ['metricsBindAddress', '--metrics-bind-address', proxy.metricsBindAddress],
   ] as const) {
+    // Empty disables the server; only a flag can leave it empty (the file's is defaulted).
     if (value === '') continue;
-    const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
-    const host = m?.[1] ?? m?.[2] ?? '';
-    const port = Number(m?.[3]);
-    check(m !== null && parseIP(host) !== null && port >= 1 && port <= 65535, field, flag, `"${value}" must be IP:port`);
+    const checked = checkHostPort(value);
+    check(checked.ok, field, flag, checked.ok ? '' : checked.error);
   }
   if (proxy.mode === 'ipvs') {
     check(IPVS_SCHEDULERS.includes(s.ipvs.scheduler), 'ipvs.scheduler', '--ipvs-scheduler', `must be one of ${IPVS_SCHEDULERS.filter((x) => x !== '').join(', ')} (got "${s.ipvs.scheduler}")`);
@@ -298,7 +290,6 @@ function validate(s: OperationalSettings, proxy: ProxyConfig, p: Problems, names
 
 export interface ResolvedOperational {
   readonly settings: OperationalSettings;
-  readonly warnings: readonly string[];
 }
 
 const FILE_REPLACED_FLAGS: readonly (keyof OperationalFlagValues)[] = [
@@ -308,21 +299,21 @@ const FILE_REPLACED_FLAGS: readonly (keyof OperationalFlagValues)[] = [
   'ipvsStrictArp', 'ipvsTcpTimeout', 'ipvsTcpfinTimeout', 'ipvsUdpTimeout',
 ];
 
+/** The operational flags given on the command line that a --config file replaces (for the one warning). */
+export function operationalFlagsReplacedByConfig(o: OperationalFlagValues): string[] {
+  return FILE_REPLACED_FLAGS.filter((k) => o[k] !== undefined).map(kebabFlag);
+}
+
 /**
  * Resolves and validates the operational settings against the resolved ProxyConfig; throws
  * E_CONFIG naming every invalid field (the file's field path, or the flag).
  */
 export function operationalFromOptions(o: OperationalFlagValues, proxy: ProxyConfig, file?: KubeProxyConfigFile): ResolvedOperational {
   const p = new Problems();
-  const warnings: string[] = [];
-  const settings = file === undefined ? fromFlags(o, p) : fromFile(file, o.master ?? '');
-  if (file !== undefined) {
-    const ignored = FILE_REPLACED_FLAGS.filter((k) => o[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-    if (ignored.length > 0) warnings.push(`${ignored.join(', ')}: ignored because --config ${file.path} is given (as kube-proxy does)`);
-  }
+  const settings = file === undefined ? fromFlags(o, p) : fromFile(file, o.master ?? '', p);
   validate(settings, proxy, p, (field, flag) => (file === undefined ? flag : `${file.path}: ${field}`));
   if (p.lines.length > 0) throw new KproxyError('E_CONFIG', p.lines.join('\n'));
-  return { settings, warnings };
+  return { settings };
 }
 
 /** bindAddress, when set, is the node's primary IP: it goes first among the node IPs. */

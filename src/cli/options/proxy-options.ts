@@ -3,14 +3,15 @@
  * every command that proxies (`rules`, the daemon): `addProxyOptions(cmd)` declares the flags,
  * `proxyConfigFromOptions(opts, configFile)` resolves them.
  *
- * As kube-proxy does, a config file replaces the flags: with `--config`, only
- * `--hostname-override` (and kproxy's own `--node-ip`) still apply; other proxy flags given
- * on the command line are reported as ignored.
+ * As kube-proxy does, a config file replaces the flags (config-precedence.ts): with `--config`,
+ * of these flags only `--hostname-override` (and kproxy's own `--node-ip`) still apply; the
+ * others given on the command line are reported as ignored.
  */
 import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { KproxyError } from '../../core/errors.js';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from '../../core/model/config.js';
+import { CONFIG_OPTION_HELP, ignoredFlagsWarning, kebabFlag } from './config-precedence.js';
 import type { KubeProxyConfigFile } from './kube-proxy-config.js';
 import {
   checkBool,
@@ -60,8 +61,8 @@ export function addProxyOptions(cmd: Command): Command {
   return cmd
     .option('--proxy-mode <mode>', 'proxy mode: iptables (default), nftables, ipvs or userspace')
     .option('--mode <mode>', 'short alias of --proxy-mode')
-    .option('--config <file>', 'a KubeProxyConfiguration file (kubeproxy.config.k8s.io/v1alpha1); replaces the other proxy flags except --hostname-override and --node-ip')
-    .option('--hostname-override <name>', "the node's name (lower-cased); default: this machine's hostname")
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .option('--hostname-override <name>', "the node's name (trimmed, lower-cased; spaces only is an error); wins over the config file's hostnameOverride; default: this machine's hostname")
     .option('--node-ip <ip>', "one of the node's IPs, when no Node object is given (repeatable)", collectRepeated)
     .option('--cluster-cidr <cidrs>', 'the pods\' CIDR range(s), comma-separated (one per IP family): traffic from outside it is masqueraded')
     .option('--detect-local-mode <mode>', 'how pod traffic is recognised: ClusterCIDR (default), NodeCIDR, BridgeInterface, InterfaceNamePrefix')
@@ -130,38 +131,56 @@ function fromFlags(opts: ProxyFlagValues): { config: ProxyConfig; tcpBeLiberal: 
 }
 
 function fromFile(file: KubeProxyConfigFile): { config: ProxyConfig; tcpBeLiberal: boolean } {
-  const d = DEFAULT_PROXY_CONFIG;
   const s = file.settings;
   const config: ProxyConfig = {
-    ...d,
-    mode: s.mode ?? d.mode,
-    nodeName: s.hostnameOverride ?? '',
-    clusterCIDRs: s.clusterCIDRs ?? [],
-    detectLocalMode: s.detectLocalMode ?? d.detectLocalMode,
-    bridgeInterface: s.bridgeInterface ?? '',
-    interfaceNamePrefix: s.interfaceNamePrefix ?? '',
-    masqueradeAll: s.masqueradeAll ?? d.masqueradeAll,
-    masqueradeBit: s.masqueradeBit ?? d.masqueradeBit,
-    localhostNodePorts: s.localhostNodePorts ?? d.localhostNodePorts,
-    nodePortAddresses: s.nodePortAddresses ?? [],
-    serviceProxyName: s.serviceProxyName ?? d.serviceProxyName,
-    syncPeriodSeconds: s.syncPeriodSeconds ?? d.syncPeriodSeconds,
-    minSyncPeriodSeconds: s.minSyncPeriodSeconds ?? d.minSyncPeriodSeconds,
-    healthzBindAddress: s.healthzBindAddress ?? d.healthzBindAddress,
-    metricsBindAddress: s.metricsBindAddress ?? d.metricsBindAddress,
-    featureGates: s.featureGates ?? {},
-    proxyPortRange: s.proxyPortRange ?? d.proxyPortRange,
-    udpIdleTimeoutMs: s.udpIdleTimeoutMs ?? d.udpIdleTimeoutMs,
+    ...DEFAULT_PROXY_CONFIG,
+    mode: s.mode,
+    clusterCIDRs: s.clusterCIDRs,
+    detectLocalMode: s.detectLocalMode,
+    bridgeInterface: s.bridgeInterface,
+    interfaceNamePrefix: s.interfaceNamePrefix,
+    masqueradeAll: s.masqueradeAll,
+    masqueradeBit: s.masqueradeBit,
+    localhostNodePorts: s.localhostNodePorts,
+    nodePortAddresses: s.nodePortAddresses,
+    serviceProxyName: s.serviceProxyName,
+    syncPeriodSeconds: s.syncPeriodSeconds,
+    minSyncPeriodSeconds: s.minSyncPeriodSeconds,
+    healthzBindAddress: s.healthzBindAddress,
+    metricsBindAddress: s.metricsBindAddress,
+    featureGates: s.featureGates,
+    proxyPortRange: s.proxyPortRange,
+    udpIdleTimeoutMs: s.udpIdleTimeoutMs,
+    origin: { kind: 'file', path: file.path },
   };
-  return { config, tcpBeLiberal: s.conntrackTCPBeLiberal ?? false };
+  return { config, tcpBeLiberal: s.conntrackTCPBeLiberal };
 }
 
-function checkDetectLocalSettings(config: ProxyConfig, origin: string): void {
+/**
+ * The node's name as kube-proxy settles it: a non-empty --hostname-override wins over the file
+ * (spaces only is an error, not "unset"); then the file's hostnameOverride; then the machine's
+ * hostname. Trimmed and lower-cased.
+ */
+function nodeNameFrom(override: string | undefined, file: KubeProxyConfigFile | undefined): string {
+  if (override !== undefined && override !== '') return flagValue('--hostname-override', checkHostname(override));
+  const fromFile = file?.settings.hostnameOverride ?? '';
+  if (file !== undefined && fromFile !== '') {
+    const checked = checkHostname(fromFile);
+    if (!checked.ok) throw new KproxyError('E_CONFIG', `${file.path}: hostnameOverride: ${checked.error}`);
+    return checked.value;
+  }
+  const machine = checkHostname(machineHostname());
+  if (!machine.ok) throw new KproxyError('E_CONFIG', `this machine's hostname ${machine.error}: give --hostname-override`);
+  return machine.value;
+}
+
+/** kube-proxy's validation of the flags' detect-local settings (the file's are checked when it is read). */
+function checkDetectLocalSettings(config: ProxyConfig): void {
   if (config.detectLocalMode === 'BridgeInterface' && config.bridgeInterface === '') {
-    throw new KproxyError('E_CONFIG', `${origin}: detect-local-mode BridgeInterface needs a bridge interface name (--pod-bridge-interface)`);
+    throw new KproxyError('E_USAGE', '--detect-local-mode BridgeInterface needs a bridge interface name (--pod-bridge-interface)');
   }
   if (config.detectLocalMode === 'InterfaceNamePrefix' && config.interfaceNamePrefix === '') {
-    throw new KproxyError('E_CONFIG', `${origin}: detect-local-mode InterfaceNamePrefix needs a prefix (--pod-interface-name-prefix)`);
+    throw new KproxyError('E_USAGE', '--detect-local-mode InterfaceNamePrefix needs a prefix (--pod-interface-name-prefix)');
   }
 }
 
@@ -169,28 +188,20 @@ function checkDetectLocalSettings(config: ProxyConfig, origin: string): void {
  * Resolves flags and an optional loaded config file into a ProxyConfig. Throws E_USAGE for a bad
  * flag value and E_CONFIG for an inconsistent configuration.
  */
-export function proxyConfigFromOptions(opts: ProxyFlagValues, configFile?: KubeProxyConfigFile): ResolvedProxyOptions {
+export function proxyConfigFromOptions(
+  opts: ProxyFlagValues,
+  configFile?: KubeProxyConfigFile,
+  otherIgnoredFlags: readonly string[] = [],
+): ResolvedProxyOptions {
   const warnings: string[] = [...(configFile?.warnings ?? [])];
   const base = configFile === undefined ? fromFlags(opts) : fromFile(configFile);
   if (configFile !== undefined) {
-    const ignored = FILE_OVERRIDDEN_FLAGS.filter((k) => opts[k] !== undefined).map((k) => `--${kebab(k)}`);
-    if (ignored.length > 0) {
-      warnings.push(`${ignored.join(', ')}: ignored because --config ${configFile.path} is given (as kube-proxy does)`);
-    }
+    const ignored = [...FILE_OVERRIDDEN_FLAGS.filter((k) => opts[k] !== undefined).map(kebabFlag), ...otherIgnoredFlags];
+    warnings.push(...ignoredFlagsWarning(configFile.path, ignored));
   }
-  const override = opts.hostnameOverride;
-  const nodeName =
-    override !== undefined && override.trim() !== ''
-      ? flagValue('--hostname-override', checkHostname(override))
-      : base.config.nodeName !== ''
-        ? base.config.nodeName
-        : flagValue('the machine hostname', checkHostname(machineHostname()));
+  const nodeName = nodeNameFrom(opts.hostnameOverride, configFile);
   const nodeIPs = flagValue('--node-ip', checkNodeIPs(opts.nodeIp ?? []));
   const config: ProxyConfig = { ...base.config, nodeName, nodeIPs };
-  checkDetectLocalSettings(config, configFile?.path ?? 'flags');
+  if (configFile === undefined) checkDetectLocalSettings(config);
   return { config, conntrackTCPBeLiberal: base.tcpBeLiberal, warnings };
-}
-
-function kebab(camel: string): string {
-  return camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

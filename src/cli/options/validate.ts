@@ -118,3 +118,37 @@ export function checkUdpIdleTimeout(value: string): Checked<number> {
   if (seconds.value <= 0) return bad(`must be greater than 0 (got "${value}")`);
   return ok(Math.round(seconds.value * 1000));
 }
+
+/** Go's net.SplitHostPort: `host:port` or `[host]:port`; null where Go reports an error. */
+export function splitHostPort(value: string): { host: string; port: string } | null {
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']');
+    if (end < 0 || value[end + 1] !== ':') return null;
+    const host = value.slice(1, end);
+    const port = value.slice(end + 2);
+    return port.includes(':') || port.includes('[') || port.includes(']') ? null : { host, port };
+  }
+  const colon = value.lastIndexOf(':');
+  if (colon < 0) return null;
+  const host = value.slice(0, colon);
+  if (host.includes(':') || host.includes('[') || host.includes(']')) return null;
+  return { host, port: value.slice(colon + 1) };
+}
+
+/** kube-proxy's AppendPortIfNeeded: a bare IP gets the default port; anything else is kept as is. */
+export function appendPortIfNeeded(address: string, port: number): string {
+  if (splitHostPort(address) !== null) return address;
+  const ip = parseIP(address);
+  if (ip === null) return address;
+  return ip.family === 'IPv4' ? `${address}:${port}` : `[${address}]:${port}`;
+}
+
+/** kube-proxy's validation of healthzBindAddress / metricsBindAddress: `IP:port`, port 1-65535. */
+export function checkHostPort(value: string): Checked<string> {
+  const parts = splitHostPort(value);
+  if (parts === null) return bad(`"${value}" must be IP:port`);
+  if (parseIP(parts.host) === null) return bad(`"${value}": "${parts.host}" is not an IP address`);
+  const port = Number(parts.port);
+  if (!/^\d+$/.test(parts.port) || port < 1 || port > 65535) return bad(`"${value}": "${parts.port}" must be a valid port (1-65535)`);
+  return ok(value);
+}

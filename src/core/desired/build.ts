@@ -12,6 +12,7 @@ import { servicePortPolicy, usesClusterEndpoints, usesLocalEndpoints } from '../
 import { endpointsByServicePort, servicePortKeyString } from './endpoints.js';
 import { localDetector } from './local-detector.js';
 import { nodeView, type NodeView } from './node.js';
+import { optionDiagnostic } from './option-diagnostics.js';
 import { selectProxiedObjects } from './proxy-filter.js';
 import { servicePortsForFamily } from './service-ports.js';
 import type { DesiredState, NodePortAddresses, ServicePortState } from './types.js';
@@ -32,12 +33,22 @@ function compareKeys(a: ServicePortInfo, b: ServicePortInfo): number {
   return 0;
 }
 
-/** --nodeport-addresses of this family as CIDRs ("primary" resolved); empty = all addresses. */
-function nodePortCIDRs(config: ProxyConfig, family: IPFamily, node: NodeView): string[] {
+/**
+ * --nodeport-addresses of this family as CIDRs; empty = all addresses. "primary" is the node's
+ * primary IP; when kube-proxy cannot tell it (no Node address, no --node-ip) it assumes loopback,
+ * and so does kproxy, saying so.
+ */
+function nodePortCIDRs(config: ProxyConfig, family: IPFamily, node: NodeView, sink: DiagnosticSink): string[] {
   const cidrs: string[] = [];
   for (const value of config.nodePortAddresses) {
     if (value === 'primary') {
-      if (node.ips[0] !== undefined) cidrs.push(`${node.ips[0]}/${family === 'IPv4' ? 32 : 128}`);
+      if (node.ips[0] === undefined) {
+        const message =
+          `primary: this node's ${family} address is unknown (no Node object named "${node.name}" with one, no --node-ip), ` +
+          `so NodePorts are accepted on ${node.primaryIP} only (kube-proxy assumes loopback too); give the Node or --node-ip`;
+        sink.add(optionDiagnostic(config, { flag: '--nodeport-addresses', field: 'nodePortAddresses' }, 'warning', message));
+      }
+      cidrs.push(`${node.primaryIP}/${family === 'IPv4' ? 32 : 128}`);
       continue;
     }
     const c = parseCIDR(value.trim());
@@ -101,7 +112,7 @@ export function buildDesiredState(
     nodeHintsEnabled: preferSameNodeEnabled,
   });
 
-  const npCIDRs = nodePortCIDRs(config, family, node);
+  const npCIDRs = nodePortCIDRs(config, family, node, sink);
   const infos = objects.services.flatMap((svc) => servicePortsForFamily(svc, family)).sort(compareKeys);
   let totalEndpoints = 0;
   const servicePorts: ServicePortState[] = infos.map((info) => {

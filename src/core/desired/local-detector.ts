@@ -5,6 +5,7 @@ import type { ProxyConfig } from '../model/config.js';
 import type { IPFamily } from '../model/objects.js';
 import type { LocalTrafficDetector } from './types.js';
 import type { NodeView } from './node.js';
+import { optionDiagnostic } from './option-diagnostics.js';
 
 export function localDetector(
   config: ProxyConfig,
@@ -23,9 +24,14 @@ export function localDetector(
     case 'NodeCIDR': {
       const cidr = node.podCIDRs[0];
       if (cidr !== undefined) return { kind: 'cidr', cidr };
+      if (node.node === null) {
+        const message = `NodeCIDR: no Node object named "${node.name}" was given, so no ${family} traffic is detected as local (give the Node, with its spec.podCIDRs)`;
+        sink.add(optionDiagnostic(config, { flag: '--detect-local-mode', field: 'detectLocalMode' }, 'warning', message));
+        return null;
+      }
       sink.add({
         severity: 'warning',
-        source: node.node?.meta.source ?? { file: 'config', document: 0 },
+        source: node.node.meta.source,
         kind: 'Node',
         object: node.name,
         field: 'spec.podCIDRs',

@@ -7,6 +7,9 @@ export const PROXY_MODES: readonly ProxyMode[] = ['iptables', 'ipvs', 'nftables'
 
 export type DetectLocalMode = 'ClusterCIDR' | 'NodeCIDR' | 'BridgeInterface' | 'InterfaceNamePrefix';
 
+/** Where the options came from, so that diagnostics about them can say so. */
+export type OptionsOrigin = { readonly kind: 'flags' } | { readonly kind: 'file'; readonly path: string };
+
 export interface ProxyConfig {
   readonly mode: ProxyMode;
   /** --hostname-override (lower-cased, trimmed); defaults to the machine's hostname. */
@@ -38,6 +41,8 @@ export interface ProxyConfig {
   readonly proxyPortRange: string;
   /** userspace mode: --udp-timeout, the idle time after which a UDP session ends (kube-proxy: 250ms). */
   readonly udpIdleTimeoutMs: number;
+  /** The command line (absent) or a --config file. */
+  readonly origin?: OptionsOrigin;
 }
 
 export const DEFAULT_PROXY_CONFIG: ProxyConfig = {

@@ -1,6 +1,7 @@
 /**
- * Diagnostics about input objects. Printed one per line as
+ * Diagnostics about input objects, and about options. Printed one per line as
  *   file:document N: Kind namespace/name: field.path: severity: what is wrong
+ * or, for an option, as `flags: --flag-name: severity: ...` / `CONFIG-FILE: fieldName: severity: ...`
  * (severity first in the message, as compilers print `file:line: warning: ...`).
  * Severity decides the exit status: `error` means something was skipped or lost (exit 1),
  * `warning` means kproxy rendered what kube-proxy would but the API server would have refused
@@ -13,6 +14,11 @@ export interface SourceLocation {
   readonly file: string;
   /** 1-based index of the YAML/JSON document inside the file. */
   readonly document: number;
+  /**
+   * The diagnostic is about kproxy's options, not an object: `file` is `flags` (the command
+   * line) or the --config file's path, and no document number is printed.
+   */
+  readonly options?: boolean;
 }
 
 export interface Diagnostic {
@@ -28,7 +34,7 @@ export interface Diagnostic {
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  const parts = [`${d.source.file}:document ${d.source.document}`];
+  const parts = [d.source.options === true ? d.source.file : `${d.source.file}:document ${d.source.document}`];
   if (d.kind !== '' || d.object !== '') parts.push([d.kind, d.object].filter((s) => s !== '').join(' '));
   if (d.field !== '') parts.push(d.field);
   parts.push(d.severity, d.message);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { KproxyError } from '../../core/errors.js';
+import { inputError } from '../io.js';
 
 export interface ConnectionOptions {
   /** --kubeconfig / clientConnection.kubeconfig; empty = none. */
@@ -79,6 +80,8 @@ function fromKubeconfig(file: string, master: string): KubeConfig {
     kc.loadFromFile(file);
     tokens = tokenFiles(file);
   } catch (cause) {
+    // A file that is not there is an input error like any other; a file that does not parse is a bad configuration.
+    if (cause instanceof Error && 'code' in cause && typeof cause.code === 'string') throw inputError(file, cause);
     const why = cause instanceof Error ? cause.message : String(cause);
     throw new KproxyError('E_CONFIG', `--kubeconfig ${file}: cannot load: ${why}`, { cause });
   }

@@ -4,17 +4,17 @@
  * stream (JSON is YAML too); a document with a syntax error is reported and skipped, the other
  * documents of the file still load.
  */
-import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import { compareStrings } from '../../core/compare.js';
 import { resolveConflicts } from '../../core/k8s/conflicts.js';
 import { type RawDocument, decodeObjects } from '../../core/k8s/decode.js';
-import { completeEndpointSlices } from '../../core/k8s/endpoint-slices.js';
-import { KproxyError } from '../../core/errors.js';
+import { completeEndpointSlices, type CompletionOptions } from '../../core/k8s/endpoint-slices.js';
 import type { DiagnosticSink } from '../../core/model/diagnostics.js';
 import type { ClusterObjects } from '../../core/model/objects.js';
+import { inputError, readTextInput } from '../io.js';
 
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
@@ -83,13 +83,6 @@ async function listManifestFiles(dir: string, seen: Set<string>): Promise<string
   return files;
 }
 
-async function readTextFile(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new KproxyError('E_INPUT', `${file}: cannot read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
-}
 
 export async function readManifestDocuments(paths: readonly string[], sink: DiagnosticSink): Promise<RawDocument[]> {
   const docs: RawDocument[] = [];
@@ -99,21 +92,20 @@ export async function readManifestDocuments(paths: readonly string[], sink: Diag
       continue;
     }
     const st = await stat(p).catch((cause: unknown) => {
-      const missing = cause instanceof Error && 'code' in cause && cause.code === 'ENOENT';
-      throw new KproxyError('E_INPUT', `${p}: ${missing ? 'no such file or directory' : 'cannot be read'}`, { cause });
+      throw inputError(p, cause);
     });
     const files = st.isDirectory() ? await listManifestFiles(p, new Set()) : [p];
-    for (const file of files) docs.push(...parseManifestText(await readTextFile(file), file, sink));
+    for (const file of files) docs.push(...parseManifestText(await readTextInput(file), file, sink));
   }
   return docs;
 }
 
 /** Decode → resolve file-only conflicts → add the EndpointSlices controllers would write. */
-export function clusterObjectsFromDocuments(docs: readonly RawDocument[], sink: DiagnosticSink): ClusterObjects {
-  return completeEndpointSlices(resolveConflicts(decodeObjects(docs, sink), sink), sink);
+export function clusterObjectsFromDocuments(docs: readonly RawDocument[], sink: DiagnosticSink, options: CompletionOptions = {}): ClusterObjects {
+  return completeEndpointSlices(resolveConflicts(decodeObjects(docs, sink), sink), sink, options);
 }
 
 /** Read, then clusterObjectsFromDocuments: the objects `-f PATH` gives. */
-export async function loadClusterObjects(paths: readonly string[], sink: DiagnosticSink): Promise<ClusterObjects> {
-  return clusterObjectsFromDocuments(await readManifestDocuments(paths, sink), sink);
+export async function loadClusterObjects(paths: readonly string[], sink: DiagnosticSink, options: CompletionOptions = {}): Promise<ClusterObjects> {
+  return clusterObjectsFromDocuments(await readManifestDocuments(paths, sink), sink, options);
 }

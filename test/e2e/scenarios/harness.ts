@@ -23,8 +23,9 @@ export interface HarnessOptions {
 }
 
 function context(mode: ProxyMode, sb: Sandbox, scenario: Scenario, opts: HarnessOptions): ScenarioContext {
-  const observe = async (probe: Probe, result: TrafficResult): Promise<void> => {
-    await opts.onObservation?.({ scenario: scenario.name, probe, resolved: resolveProbe(sb, probe), result }, sb);
+  const observe = async (probe: Probe, result: TrafficResult, settled?: string): Promise<void> => {
+    const o: Observation = { scenario: scenario.name, probe, resolved: resolveProbe(sb, probe), result, ...(settled === undefined ? {} : { settled }) };
+    await opts.onObservation?.(o, sb);
   };
   return {
     mode,
@@ -51,6 +52,11 @@ function context(mode: ProxyMode, sb: Sandbox, scenario: Scenario, opts: Harness
         throw new Error(`${err instanceof Error ? err.message : String(err)}; last result: ${seen}`, { cause: err });
       }
       assert.ok(last !== null);
+      if (opts.onObservation !== undefined) {
+        // Not the accepted result itself: `check` picked it, and it may have been sent while the
+        // rules changed. A fresh probe once the change has settled is a fair sample of the new rules.
+        await observe(probe, await send(sb, probe), what);
+      }
       return last;
     },
     podsOf(app, node) {

@@ -8,7 +8,10 @@ export interface ScenarioContext {
   readonly sb: Sandbox;
   /** Sends a probe and records the observation. */
   send(p: Probe): Promise<TrafficResult>;
-  /** Sends the probe until `check` accepts the result (the proxy syncs after a change); returns that result. */
+  /**
+   * Sends the probe until `check` accepts the result (the proxy syncs after a change); returns that
+   * result. With an observer, then sends it once more and reports that probe (`settled`).
+   */
   eventually(p: Probe, check: (r: TrafficResult) => boolean, what: string, timeoutMs?: number): Promise<TrafficResult>;
   /** Names of the running pods with label app=APP, optionally on one node. */
   podsOf(app: string, node?: string): string[];
@@ -28,4 +31,9 @@ export interface Observation {
   readonly probe: Probe;
   readonly resolved: ResolvedProbe;
   readonly result: TrafficResult;
+  /**
+   * Set for a probe `ctx.eventually` sends once its check accepted (the change has settled): what
+   * it waited for. Such a probe is only observed, not checked by the scenario.
+   */
+  readonly settled?: string;
 }
