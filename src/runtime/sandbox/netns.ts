@@ -108,7 +108,9 @@ export async function setupPod(node: SandboxNodeState, pod: SandboxPodState): Pr
     `link add ${pod.hostVeth} type veth peer name eth0 netns ${pod.netns}`,
     `addr add ${POD_GATEWAY}/32 dev ${pod.hostVeth}`,
     `link set ${pod.hostVeth} up`,
-    `route add ${pod.ip}/32 dev ${pod.hostVeth}`,
+    // `replace`: a pod that had this IP may still be going away (the kernel destroys a deleted
+    // namespace, and its veth and route, asynchronously).
+    `route replace ${pod.ip}/32 dev ${pod.hostVeth}`,
   ]);
   await ipBatch(pod.netns, [
     `addr add ${pod.ip}/32 dev eth0`,
