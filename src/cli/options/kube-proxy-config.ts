@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { KproxyError } from '../../core/errors.js';
 import { isRecord } from '../../core/k8s/fields.js';
 import { readTextFileSync } from '../../runtime/io.js';
-import type { DetectLocalMode, ProxyMode } from '../../core/model/config.js';
+import type { ProxyConfig } from '../../core/model/config.js';
 import { defaultKubeProxyConfiguration, type DefaultedKubeProxyConfiguration } from './kube-proxy-defaults.js';
 import {
   checkClusterCIDRs,
@@ -24,30 +24,15 @@ import {
 
 export const KUBE_PROXY_CONFIG_API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';
 
-/** What a config file sets that shapes rendering, after kube-proxy's defaulting and validation. */
-export interface FileProxySettings {
-  readonly mode: ProxyMode;
+/**
+ * What a config file sets that shapes rendering, after kube-proxy's defaulting and validation:
+ * the ProxyConfig fields (the node's name and IPs come from flags), plus two host settings.
+ */
+export type FileProxySettings = Omit<ProxyConfig, 'nodeName' | 'nodeIPs' | 'origin'> & {
   /** hostnameOverride as written ("" = the machine's hostname); checked once flags are known. */
   readonly hostnameOverride: string;
-  readonly clusterCIDRs: readonly string[];
-  readonly detectLocalMode: DetectLocalMode;
-  readonly bridgeInterface: string;
-  readonly interfaceNamePrefix: string;
-  readonly masqueradeAll: boolean;
-  readonly masqueradeBit: number;
-  readonly localhostNodePorts: boolean;
-  readonly nodePortAddresses: readonly string[];
-  readonly syncPeriodSeconds: number;
-  readonly minSyncPeriodSeconds: number;
-  readonly healthzBindAddress: string;
-  readonly metricsBindAddress: string;
-  readonly featureGates: Readonly<Record<string, boolean>>;
-  readonly serviceProxyName: string;
   readonly conntrackTCPBeLiberal: boolean;
-  /** portRange, as given (userspace mode's proxy ports). */
-  readonly proxyPortRange: string;
-  readonly udpIdleTimeoutMs: number;
-}
+};
 
 export interface KubeProxyConfigFile {
   readonly path: string;
