@@ -46,8 +46,14 @@ export class Proxier {
         minIntervalMs: c.minSyncPeriodSeconds * 1000,
         maxIntervalMs: c.syncPeriodSeconds * 1000,
         retryIntervalMs: c.syncPeriodSeconds * 1000,
+        // Retries back off from the minimum sync period (at least 1 s) up to the sync period.
+        firstRetryMs: Math.max(1000, c.minSyncPeriodSeconds * 1000),
       },
-      (err) => opts.log.error('sync failed; the next sync is full', { error: err instanceof Error ? err.message : String(err) }),
+      (err) =>
+        opts.log.error('sync failed; the next sync is full', {
+          error: err instanceof Error ? err.message : String(err),
+          retryInSeconds: this.runner.retryDelay() / 1000,
+        }),
     );
     this.firstSync = new Promise((resolve) => {
       this.resolveFirstSync = resolve;

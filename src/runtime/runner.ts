@@ -1,20 +1,24 @@
 /**
  * A bounded-frequency runner like kube-proxy's (pkg/proxy/runner): requests are coalesced,
  * runs are at least `minIntervalMs` apart (measured from the end of the previous run), a run
- * happens at least every `maxIntervalMs`, and after a failed run the next one comes after
- * `retryIntervalMs` unless something else triggers it first.
+ * happens at least every `maxIntervalMs`, and after failed runs the next one comes with
+ * exponential backoff — `firstRetryMs`, doubling per consecutive failure, at most
+ * `retryIntervalMs` (kube-proxy's fixed retry interval) — unless something else triggers it first.
  */
 export interface RunnerOptions {
   readonly minIntervalMs: number;
   readonly maxIntervalMs: number;
   readonly retryIntervalMs: number;
+  /** The first retry's delay; defaults to retryIntervalMs (no backoff). */
+  readonly firstRetryMs?: number;
 }
 
 export class BoundedFrequencyRunner {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private pending = false;
-  private failed = false;
+  /** Consecutive failed runs. */
+  private failures = 0;
   /** End of the last run; -Infinity before the first, so a first request runs at once. */
   private lastEnd = Number.NEGATIVE_INFINITY;
   /** Base of the periodic and retry schedules: the last run's end, or the start. */
@@ -47,12 +51,18 @@ export class BoundedFrequencyRunner {
     await this.running;
   }
 
+  /** The delay before the next retry after the current run of failures. */
+  retryDelay(): number {
+    const first = this.opts.firstRetryMs ?? this.opts.retryIntervalMs;
+    return Math.min(this.opts.retryIntervalMs, first * 2 ** Math.max(0, this.failures - 1));
+  }
+
   private schedule(): void {
     if (this.stopped || this.running !== null) return;
     const now = Date.now();
     let at: number;
     if (this.pending) at = Math.max(now, this.lastEnd + this.opts.minIntervalMs);
-    else if (this.failed) at = this.periodBase + this.opts.retryIntervalMs;
+    else if (this.failures > 0) at = this.periodBase + this.retryDelay();
     else at = this.periodBase + this.opts.maxIntervalMs;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -66,10 +76,10 @@ export class BoundedFrequencyRunner {
     this.running = this.fn()
       .then(
         () => {
-          this.failed = false;
+          this.failures = 0;
         },
         (err: unknown) => {
-          this.failed = true;
+          this.failures++;
           this.onError(err);
         },
       )

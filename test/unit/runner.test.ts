@@ -44,3 +44,26 @@ test('runs at least every maxInterval, and retries after a failure', async () =>
   assert.equal(afterRetry, 2, 'the failed run is retried after retryInterval');
   assert.ok(runs >= 3, `periodic run expected, got ${runs}`);
 });
+
+test('retries back off exponentially from firstRetryMs up to retryIntervalMs, and reset on success', async () => {
+  let runs = 0;
+  const delays: number[] = [];
+  const r: BoundedFrequencyRunner = new BoundedFrequencyRunner(
+    () => {
+      runs++;
+      return runs <= 4 ? Promise.reject(new Error('boom')) : Promise.resolve();
+    },
+    { minIntervalMs: 0, maxIntervalMs: 10_000, retryIntervalMs: 160, firstRetryMs: 40 },
+    () => delays.push(r.retryDelay()),
+  );
+  r.start();
+  r.run();
+  // Four failures retried after 40 + 80 + 160 + 160 ms, then a success; timers only fire late.
+  const deadline = Date.now() + 3000;
+  while (runs < 5 && Date.now() < deadline) await sleep(20);
+  const afterSuccess = r.retryDelay();
+  await r.stop();
+  assert.equal(runs, 5, `all retries happened: ${runs}`);
+  assert.deepEqual(delays, [40, 80, 160, 160]);
+  assert.equal(afterSuccess, 40, 'a success resets the backoff');
+});
