@@ -8,7 +8,7 @@ import { noteFilteredObjects } from '../core/desired/proxy-filter.js';
 import type { ProxyConfig } from '../core/model/config.js';
 import { DiagnosticSink, formatDiagnostic } from '../core/model/diagnostics.js';
 import type { ClusterObjects, IPFamily } from '../core/model/objects.js';
-import { findNode } from '../core/desired/node.js';
+import { findNode, nodeEligible } from '../core/desired/node.js';
 import type { ProxyHealth } from '../runtime/health.js';
 import type { ProxyMetrics } from '../runtime/metrics.js';
 import { BoundedFrequencyRunner } from '../runtime/runner.js';
@@ -26,8 +26,6 @@ export interface ProxierOptions {
   /** Runs after every successful sync with each family's desired state (service health checks). */
   readonly afterSync?: (states: readonly DesiredState[]) => Promise<void>;
 }
-
-const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
 
 export class Proxier {
   private readonly runner: BoundedFrequencyRunner;
@@ -149,11 +147,6 @@ export class Proxier {
 
   private updateNodeEligibility(objects: ClusterObjects): void {
     const node = findNode(objects, this.opts.config.nodeName);
-    // Without a Node object the node counts as eligible only when the source does not watch
-    // Nodes (files given without one); from the API, a missing Node is not eligible.
-    this.opts.health.nodeEligible =
-      node === null
-        ? this.opts.source.watchesNode !== true
-        : node.meta.deletionTimestamp === null && !node.taintKeys.includes(TO_BE_DELETED_TAINT);
+    this.opts.health.nodeEligible = nodeEligible(node, this.opts.source.watchesNode === true);
   }
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildDesiredState } from '../../src/core/desired/build.js';
+import { nodeEligible } from '../../src/core/desired/node.js';
 import type { DesiredState, ServicePortState } from '../../src/core/desired/types.js';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from '../../src/core/model/config.js';
 import { DiagnosticSink } from '../../src/core/model/diagnostics.js';
@@ -164,4 +165,13 @@ test('LB source ranges that contain the node IP are flagged', () => {
   assert.deepEqual(first(s).info.loadBalancerSourceRanges, ['192.168.0.0/16']);
   assert.equal(first(s).policy.sourceRangesIncludeNode, true);
   assert.equal(first(s).policy.usesFirewall, true);
+});
+
+test('node eligibility: a Node being deleted or tainted for removal is not eligible', () => {
+  const n = node('node-1', ['192.168.0.2']);
+  assert.equal(nodeEligible(n, true), true);
+  assert.equal(nodeEligible({ ...n, meta: { ...n.meta, deletionTimestamp: '2025-01-01T00:00:00Z' } }, true), false);
+  assert.equal(nodeEligible({ ...n, taintKeys: ['ToBeDeletedByClusterAutoscaler'] }, true), false);
+  assert.equal(nodeEligible(null, true), false, 'from the API, a missing Node is not eligible');
+  assert.equal(nodeEligible(null, false), true, 'from files without a Node, it is');
 });

@@ -49,3 +49,16 @@ export function nodeView(objects: ClusterObjects, config: ProxyConfig, family: I
     podCIDRs,
   };
 }
+
+/** Set by the cluster autoscaler on a node it is about to remove. */
+export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
+
+/**
+ * Whether this node should take new load-balancer traffic (kube-proxy's `nodeEligible`, which
+ * only /healthz reports): not when its Node is being deleted or tainted for removal. Without a
+ * Node object it is eligible only when nobody could have given one (objects from files).
+ */
+export function nodeEligible(node: Node | null, nodesWatched: boolean): boolean {
+  if (node === null) return !nodesWatched;
+  return node.meta.deletionTimestamp === null && !node.taintKeys.includes(TO_BE_DELETED_TAINT);
+}
