@@ -272,18 +272,32 @@ describe('TCP', () => {
   });
 
   test('a port range: listeners take ports from it, next-fit, skipping ports in use', async () => {
-    const blocker = net.createServer();
-    await new Promise<void>((r) => blocker.listen(0, LOCAL, r));
-    cleanups.push(() => new Promise<void>((r) => blocker.close(() => r())));
-    const ba = blocker.address();
-    const base = typeof ba === 'object' && ba !== null ? ba.port : 0;
-    const proxy = new UserspaceProxy({ family: 'IPv4', portRange: { base, size: 3 }, udpIdleTimeoutMs: 250, log: SILENT_LOG, listenIP: LOCAL });
+    // Outside the kernel's ephemeral range and on a loopback address no other test uses, so that
+    // no parallel test's socket can hold base+1 or base+2 (which made this test flaky in CI).
+    const RANGE_IP = '127.0.0.77';
+    const { base, close } = await blockRangeStart(RANGE_IP);
+    cleanups.push(close);
+    const proxy = new UserspaceProxy({ family: 'IPv4', portRange: { base, size: 3 }, udpIdleTimeoutMs: 250, log: SILENT_LOG, listenIP: RANGE_IP });
     cleanups.push(() => proxy.close());
     const ports = await proxy.reconcile(plan(frontend('x', 'TCP', []), frontend('y', 'TCP', [])));
     assert.deepEqual([ports.get('x'), ports.get('y')], [base + 1, base + 2]);
     await assert.rejects(proxy.reconcile(plan(frontend('x', 'TCP', []), frontend('y', 'TCP', []), frontend('z', 'TCP', []))), /no remaining ports left/);
   });
 });
+
+/** Listens on a random port in 20000-29990 of `ip` (the start of a test range); retries a taken one. */
+async function blockRangeStart(ip: string): Promise<{ base: number; close: () => Promise<void> }> {
+  for (let attempt = 0; ; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 9990);
+    const blocker = net.createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      blocker.once('error', () => resolve(false));
+      blocker.listen(base, ip, () => resolve(true));
+    });
+    if (bound) return { base, close: () => new Promise<void>((r) => blocker.close(() => r())) };
+    if (attempt > 20) throw new Error(`no free port found to start a test range on ${ip}`);
+  }
+}
 
 describe('UDP', () => {
   async function udpNamed(name: string): Promise<number> {
