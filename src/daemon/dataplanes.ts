@@ -5,6 +5,7 @@ import type { IPFamily } from '../core/model/objects.js';
 import type { RuleFormat } from '../core/naming/service-port-name.js';
 import { IptablesTool } from '../runtime/iptables/tool.js';
 import type { ProxyMetrics } from '../runtime/metrics.js';
+import { registerNfacctCounters } from '../runtime/nfacct-metrics.js';
 import { IptablesFamilySyncer } from './iptables-syncer.js';
 import { createUserspaceSyncers } from './userspace-dataplane.js';
 import type { Logger } from './logger.js';
@@ -22,6 +23,7 @@ export interface DataplaneOptions {
 export function createSyncers(o: DataplaneOptions): FamilySyncer[] {
   switch (o.config.mode) {
     case 'iptables':
+      registerNfacctCounters(o.metrics);
       return o.families.map((f) => new IptablesFamilySyncer(new IptablesTool(f), o.format, o.metrics, o.log, o.tcpBeLiberal));
     case 'userspace':
       return createUserspaceSyncers(o);

@@ -13,8 +13,8 @@ import { jumpRules } from '../dataplanes/iptables/jumps.js';
 import { renderIptablesText } from '../dataplanes/iptables/render.js';
 import { RuleCounts } from '../dataplanes/iptables/rule-counts.js';
 import { cleanStaleUdpFlows } from '../runtime/conntrack.js';
-import type { ProxyMetrics } from '../runtime/metrics.js';
-import type { IptablesTool } from '../runtime/iptables/tool.js';
+import { setNoLocalEndpoints, type ProxyMetrics } from '../runtime/metrics.js';
+import { ensureRouteLocalnet, type IptablesTool } from '../runtime/iptables/tool.js';
 import type { Logger } from './logger.js';
 import { cleanupUserspace } from './userspace-cleanup.js';
 import type { FamilySyncer, SyncResult } from './types.js';
@@ -28,6 +28,7 @@ export class IptablesFamilySyncer implements FamilySyncer {
   private lastFullSync = 0;
   private capabilities: IptablesCapabilities | null = null;
   private leftoversCleaned = false;
+  private routeLocalnetChecked = false;
   private readonly ruleCounts = new RuleCounts();
 
   constructor(
@@ -60,6 +61,7 @@ export class IptablesFamilySyncer implements FamilySyncer {
       }
       this.leftoversCleaned = true;
     }
+    if (state.localhostNodePorts && !this.routeLocalnetChecked) this.enableRouteLocalnet();
     if (full || this.capabilities === null) {
       const detected = await this.tool.capabilities();
       this.capabilities = { ...detected, tcpBeLiberal: detected.tcpBeLiberal || this.tcpBeLiberalOverride };
@@ -104,6 +106,22 @@ export class IptablesFamilySyncer implements FamilySyncer {
     return { full, changedServices: change.changedServices.length, rulesWritten, conntrackDeleted, durationMs };
   }
 
+  /** Once per process; a failure leaves the other rules working, so it is logged, not fatal. */
+  private enableRouteLocalnet(): void {
+    this.routeLocalnetChecked = true;
+    try {
+      if (ensureRouteLocalnet() === 'set') {
+        this.log.info(
+          'setting route_localnet=1 to allow node ports on localhost; to change this, disable --iptables-localhost-nodeports or set --nodeport-addresses to filter out loopback addresses',
+        );
+      }
+    } catch (err) {
+      this.log.error('cannot set net.ipv4.conf.all.route_localnet=1: node ports on 127.0.0.1 will not answer', {
+        error: String(err),
+      });
+    }
+  }
+
   private async installJumps(): Promise<void> {
     for (const jump of jumpRules(this.format, { legacyKubeletFirewall: this.format === 'legacy' })) {
       await this.tool.ensureChain(jump.table, jump.target);
@@ -124,15 +142,7 @@ export class IptablesFamilySyncer implements FamilySyncer {
     this.metrics.lastSyncTimestamp.set(labels, Date.now() / 1000);
     for (const [table, n] of rulesPerTable) this.metrics.rulesLast.set({ ...labels, table }, n);
     for (const [table, n] of this.ruleCounts.totals()) this.metrics.rulesTotal.set({ ...labels, table }, n);
-    let internal = 0;
-    let external = 0;
-    for (const sp of state.servicePorts) {
-      const noLocal = sp.policy.hasEndpoints && sp.selection.localEndpoints.length === 0;
-      if (sp.info.internalPolicyLocal && noLocal) internal++;
-      if (sp.info.externalPolicyLocal && sp.policy.externallyAccessible && noLocal) external++;
-    }
-    this.metrics.noLocalEndpoints.set({ ...labels, traffic_policy: 'internal' }, internal);
-    this.metrics.noLocalEndpoints.set({ ...labels, traffic_policy: 'external' }, external);
+    setNoLocalEndpoints(this.metrics, state);
   }
 }
 

@@ -9,6 +9,7 @@ import type { ProxyConfig } from '../core/model/config.js';
 import { DiagnosticSink, formatDiagnostic } from '../core/model/diagnostics.js';
 import type { ClusterObjects, IPFamily } from '../core/model/objects.js';
 import { findNode, nodeEligible } from '../core/desired/node.js';
+import { KproxyError, isKproxyError } from '../core/errors.js';
 import type { ProxyHealth } from '../runtime/health.js';
 import type { ProxyMetrics } from '../runtime/metrics.js';
 import { BoundedFrequencyRunner } from '../runtime/runner.js';
@@ -25,6 +26,17 @@ export interface ProxierOptions {
   readonly health: ProxyHealth;
   /** Runs after every successful sync with each family's desired state (service health checks). */
   readonly afterSync?: (states: readonly DesiredState[]) => Promise<void>;
+}
+
+/** The families whose sync failed (the log names them), with the first failure's message. */
+class FamilySyncFailure extends KproxyError {
+  readonly families: readonly IPFamily[];
+
+  constructor(failures: readonly { family: IPFamily; error: Error }[]) {
+    const first = failures[0]?.error;
+    super(isKproxyError(first) ? first.code : 'E_INTERNAL', first?.message ?? 'sync failed', { cause: first });
+    this.families = failures.map((f) => f.family);
+  }
 }
 
 export class Proxier {
@@ -49,6 +61,7 @@ export class Proxier {
       },
       (err) =>
         opts.log.error('sync failed; the next sync is full', {
+          ...(err instanceof FamilySyncFailure ? { family: err.families.join(',') } : {}),
           error: err instanceof Error ? err.message : String(err),
           retryInSeconds: this.runner.retryDelay() / 1000,
         }),
@@ -114,7 +127,7 @@ export class Proxier {
     this.changes.observe(objects);
     noteFilteredObjects(objects, this.opts.config.serviceProxyName, sink);
     this.updateNodeEligibility(objects);
-    let failure: Error | null = null;
+    const failures: { family: IPFamily; error: Error }[] = [];
     const states: DesiredState[] = [];
     for (const syncer of this.opts.syncers) {
       const state = buildDesiredState(objects, this.opts.config, syncer.family, sink);
@@ -132,11 +145,11 @@ export class Proxier {
           durationMs: r.durationMs,
         });
       } catch (err) {
-        failure ??= err instanceof Error ? err : new Error(String(err));
+        failures.push({ family: syncer.family, error: err instanceof Error ? err : new Error(String(err)) });
       }
     }
     this.reportDiagnostics(sink);
-    if (failure !== null) throw failure;
+    if (failures.length > 0) throw new FamilySyncFailure(failures);
     this.changes.applied(this.families);
     await this.opts.afterSync?.(states).catch((err: unknown) => {
       this.opts.log.error('after-sync step failed', { error: err instanceof Error ? err.message : String(err) });

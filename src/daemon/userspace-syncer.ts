@@ -12,7 +12,7 @@ import { renderUserspace } from '../dataplanes/userspace/render.js';
 import { userspaceJumps } from '../dataplanes/userspace/jumps.js';
 import { serializeRuleset } from '../dataplanes/iptables/serialize.js';
 import type { IptablesTool } from '../runtime/iptables/tool.js';
-import type { ProxyMetrics } from '../runtime/metrics.js';
+import { setNoLocalEndpoints, type ProxyMetrics } from '../runtime/metrics.js';
 import { firstHostAddress } from '../runtime/userspace/host-ip.js';
 import { clearUdpFlows, ensureJumps, type UdpDestinations } from '../runtime/userspace/iptables.js';
 import type { UserspaceProxy } from '../runtime/userspace/proxy.js';
@@ -85,6 +85,7 @@ export class UserspaceFamilySyncer implements FamilySyncer {
       this.metrics.rulesLast.set({ ...labels, table }, n);
       this.metrics.rulesTotal.set({ ...labels, table }, n);
     }
+    setNoLocalEndpoints(this.metrics, state);
     return {
       full: true,
       changedServices: change.changedServices.length,

@@ -30,17 +30,23 @@ function listen(server: http.Server, bind: BindAddress): Promise<RunningServer> 
   });
 }
 
+/** One whole response with its Content-Length (as Go's server sends a short body), not chunked. */
+function send(res: http.ServerResponse, code: number, headers: Readonly<Record<string, string>>, body: string): void {
+  res.writeHead(code, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+const TEXT = { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
+
 function sendJSON(res: http.ServerResponse, code: number, body: unknown): void {
-  res.writeHead(code, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
-  res.end(JSON.stringify(body));
+  send(res, code, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' }, JSON.stringify(body));
 }
 
 export function startHealthServer(bind: BindAddress, health: ProxyHealth, metrics: ProxyMetrics): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/healthz' && path !== '/livez') {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
-      res.end('404 page not found\n');
+      send(res, 404, TEXT, '404 page not found\n');
       return;
     }
     const r = health.report();
@@ -91,16 +97,13 @@ export function startMetricsServer(
         );
         return;
       case '/proxyMode':
-        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
-        res.end(mode);
+        send(res, 200, TEXT, mode);
         return;
       case '/healthz':
-        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
-        res.end('ok');
+        send(res, 200, TEXT, 'ok');
         return;
       default:
-        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end('404 page not found\n');
+        send(res, 404, TEXT, '404 page not found\n');
     }
   });
   return listen(server, bind);

@@ -65,10 +65,22 @@ export class BoundedFrequencyRunner {
     else if (this.failures > 0) at = this.periodBase + this.retryDelay();
     else at = this.periodBase + this.opts.maxIntervalMs;
     if (this.timer !== null) clearTimeout(this.timer);
+    this.armFor(at);
+  }
+
+  /**
+   * Fires at `at` (wall clock), not before: a timer counts from the event loop's cached time,
+   * which lags the clock, so it can fire a few ms early — and runs must stay minIntervalMs apart.
+   */
+  private armFor(at: number): void {
     this.timer = setTimeout(() => {
       this.timer = null;
+      if (Date.now() < at) {
+        this.armFor(at);
+        return;
+      }
       this.fire();
-    }, Math.max(0, at - now));
+    }, Math.max(0, at - Date.now()));
   }
 
   private fire(): void {

@@ -60,6 +60,13 @@ const COMPARED: readonly (keyof ExplainedService)[] = [
   'withoutEndpoints',
 ];
 
+/** Where outside traffic goes with externalTrafficPolicy: Local (this node's endpoints): `-` for no such policy. */
+function showExternal(endpoints: ExplainedService['externalEndpoints']): string {
+  if (endpoints === null) return '-';
+  if (endpoints.length === 0) return 'none';
+  return endpoints.map((ep) => `${ep.address} (p=${ep.probability.toString()})`).join(', ');
+}
+
 function compareService(expected: ExplainedService, actual: ExplainedService): ServiceDiff {
   const fields: FieldDifference[] = [];
   for (const f of COMPARED) {
@@ -67,6 +74,9 @@ function compareService(expected: ExplainedService, actual: ExplainedService): S
     const a = show(actual[f]);
     if (e !== a) fields.push({ field: f, expected: e, actual: a });
   }
+  const e = showExternal(expected.externalEndpoints);
+  const a = showExternal(actual.externalEndpoints);
+  if (e !== a) fields.push({ field: 'externalEndpoints', expected: e, actual: a });
   const endpoints: EndpointDifference[] = [];
   const actualBy = new Map(actual.endpoints.map((ep) => [ep.address, ep.probability]));
   const expectedBy = new Map(expected.endpoints.map((ep) => [ep.address, ep.probability]));

@@ -8,7 +8,7 @@
  */
 import { cidrContains, type ParsedCIDR } from '../core/net/ip.js';
 import type { TableName } from '../dataplanes/iptables/model.js';
-import type { Anomaly } from './explain.js';
+import type { Anomaly } from './explain-types.js';
 import type { IrAction, IrPredicate, IrRule, IrProgram, IrTable } from './ir.js';
 
 const SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|SEP|XLB)-/;

@@ -103,9 +103,15 @@ function renderSection(section: GraphSection, top: number, parts: string[]): { w
       const r = rows.get(c) ?? 0;
       rows.set(c, r + 1);
       rowOf.set(n.id, r);
-      pos.set(n.id, { x: 20 + c * (BOX_W + COL_GAP), y: top + 44 + r * (BOX_H + ROW_GAP) });
     }
     i = j;
+  }
+  // the conditions over the first row's edges must stay clear of the section's title
+  const firstRowLines = Math.max(0, ...section.edges.filter((e) => rowOf.get(e.to) === 0 && e.condition !== null).map((e) => conditionLines(e.condition ?? '').length));
+  const headroom = Math.max(0, LINE * firstRowLines - 21);
+  for (const n of section.nodes) {
+    const r = rowOf.get(n.id);
+    if (r !== undefined) pos.set(n.id, { x: 20 + (column.get(n.id) ?? 0) * (BOX_W + COL_GAP), y: top + 44 + headroom + r * (BOX_H + ROW_GAP) });
   }
   parts.push(`<text class="section-title" x="20" y="${top + 16}" font-size="14" font-weight="bold">${escapeXml(section.title)}</text>`);
   const lanes = new Map<string, number>();
@@ -128,7 +134,7 @@ function renderSection(section: GraphSection, top: number, parts: string[]): { w
   }
   const cols = Math.max(0, ...column.values()) + 1;
   const parallel = Math.max(0, ...lanes.values()) * PARALLEL_GAP;
-  return { width: 40 + cols * (BOX_W + COL_GAP), height: 54 + parallel + Math.max(1, ...rows.values()) * (BOX_H + ROW_GAP) };
+  return { width: 40 + cols * (BOX_W + COL_GAP), height: 54 + headroom + parallel + Math.max(1, ...rows.values()) * (BOX_H + ROW_GAP) };
 }
 
 /** Sections stacked top to bottom, each laid out in columns by distance from its entry. */

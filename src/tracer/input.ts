@@ -62,6 +62,6 @@ function parseRulesText(text: string, source: string): RulesInput {
 /** Rules text → the tracer's program, with the input's notes first. */
 export function programFromText(text: string, source: string): IrProgram {
   const input = parseRulesText(text, source);
-  const program = lowerIptables(input.ruleset);
+  const program = lowerIptables(input.ruleset, { sourceLines: text.split('\n') });
   return { ...program, notes: [...input.notes, ...program.notes] };
 }

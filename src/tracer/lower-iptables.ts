@@ -223,11 +223,17 @@ function lowerTarget(t: TargetSpec, table: TableState, tableName: TableName): Ir
   }
 }
 
-function ruleText(rule: Rule): string {
+/**
+ * The rule as the input wrote it (so that it can be found in the dump with grep: quoting and
+ * order as there, counters dropped); rebuilt from its words when the input's text is not at hand.
+ */
+function ruleText(rule: Rule, sourceLines: readonly string[] | undefined): string {
+  const written = rule.line === undefined ? undefined : sourceLines?.[rule.line - 1]?.trim().replace(/^\[\d+:\d+\]\s+/, '');
+  if (written !== undefined && /^-[AI]\s/.test(written)) return written;
   return [`-A ${quoteWord(rule.chain)}`, ...rule.words.map(quoteWord)].join(' ');
 }
 
-function lowerRule(rule: Rule, position: number, table: TableState, tableName: TableName, assumed: boolean): IrRule {
+function lowerRule(rule: Rule, position: number, table: TableState, tableName: TableName, assumed: boolean, sourceLines?: readonly string[]): IrRule {
   const spec = interpretRule(rule);
   const header = spec.matches.filter(isHeaderMatch);
   const modules = spec.matches.filter((m) => !isHeaderMatch(m));
@@ -236,7 +242,7 @@ function lowerRule(rule: Rule, position: number, table: TableState, tableName: T
     position,
     line: rule.line ?? null,
     assumed,
-    text: ruleText(rule),
+    text: ruleText(rule, sourceLines),
     comment: comment?.kind === 'comment' ? comment.text : null,
     predicates: [...header, ...modules].flatMap(lowerMatch),
     action: lowerTarget(spec.target, table, tableName),
@@ -246,6 +252,8 @@ function lowerRule(rule: Rule, position: number, table: TableState, tableName: T
 export interface LowerOptions {
   /** Add kube-proxy's jumps where the built-in chains have none (default true). */
   readonly assumeJumps?: boolean;
+  /** The input's lines (what the rules' line numbers count): rules are shown as written there. */
+  readonly sourceLines?: readonly string[];
 }
 
 export function lowerIptables(ruleset: Ruleset, options: LowerOptions = {}): IrProgram {
@@ -260,7 +268,7 @@ export function lowerIptables(ruleset: Ruleset, options: LowerOptions = {}): IrP
         name: chainName,
         builtin: chain.builtin,
         policy: chain.policy,
-        rules: chain.rules.map((r, i) => lowerRule(r, i + 1, state, tableName, assumed.has(r))),
+        rules: chain.rules.map((r, i) => lowerRule(r, i + 1, state, tableName, assumed.has(r), options.sourceLines)),
       });
     }
     tables.set(tableName, { name: tableName, chains });

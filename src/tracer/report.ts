@@ -173,9 +173,16 @@ export function formatTrace(packet: TracePacket, r: TraceResult): string {
 }
 
 /** A service as `explain --json` prints it: the explained service, probabilities as numbers and exact fractions. */
-type ExplainJsonService = Omit<ExplainedService, 'endpoints'> & {
-  readonly endpoints: readonly { readonly address: string; readonly probability: number; readonly exact: string }[];
+type JsonEndpoint = { readonly address: string; readonly probability: number; readonly exact: string };
+
+type ExplainJsonService = Omit<ExplainedService, 'endpoints' | 'externalEndpoints'> & {
+  readonly endpoints: readonly JsonEndpoint[];
+  readonly externalEndpoints: readonly JsonEndpoint[] | null;
 };
+
+function jsonEndpoint(ep: ExplainedService['endpoints'][number]): JsonEndpoint {
+  return { address: ep.address, probability: ep.probability.toNumber(), exact: ep.probability.toString() };
+}
 
 export interface ExplainJson {
   readonly services: readonly ExplainJsonService[];
@@ -189,7 +196,8 @@ export function explainJson(e: Explanation, notes: readonly string[] = []): Expl
   return {
     services: e.services.map((s) => ({
       ...s,
-      endpoints: s.endpoints.map((ep) => ({ address: ep.address, probability: ep.probability.toNumber(), exact: ep.probability.toString() })),
+      endpoints: s.endpoints.map(jsonEndpoint),
+      externalEndpoints: s.externalEndpoints?.map(jsonEndpoint) ?? null,
     })),
     anomalies: e.anomalies,
     notes: [...notes, ...e.notes],
@@ -239,6 +247,10 @@ export function formatExplain(e: Explanation, notes: readonly string[]): string 
     if (s.affinity !== null) out.push(`  affinity        ClientIP${s.affinity.timeoutSeconds === null ? '' : `, ${s.affinity.timeoutSeconds}s`}`);
     if (s.endpoints.length === 0) out.push(`  endpoints       none${s.withoutEndpoints === null ? '' : ` (traffic: ${s.withoutEndpoints})`}`);
     for (const ep of s.endpoints) out.push(`  endpoint        ${ep.address.padEnd(24)} ${formatProbability(ep.probability.toNumber())}  (exactly ${ep.probability.toString()})`);
+    if (s.externalEndpoints?.length === 0) out.push('  from outside    no endpoint on this node (externalTrafficPolicy: Local)');
+    for (const ep of s.externalEndpoints ?? []) {
+      out.push(`  from outside    ${ep.address.padEnd(24)} ${formatProbability(ep.probability.toNumber())}  (exactly ${ep.probability.toString()}; local endpoints only)`);
+    }
     if (s.chains.length > 0) out.push(`  chains          ${s.chains.join(' ')}`);
   }
   if (e.services.length === 0) out.push('no kube-proxy services found in these rules');

@@ -6,13 +6,15 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCommand } from '../../src/runtime/exec/run.js';
 import { kernelSkip } from '../helpers/e2e.js';
 import { CLI_MAIN, inNetns, startDaemon, waitFor, type DaemonHandle } from '../../src/runtime/daemon-process.js';
 
-const NS = `kpx-dmn${process.pid}`;
+// Unique even when an earlier run that had this pid was killed before removing its namespace.
+const NS = `kpx-dmn${process.pid}-${randomBytes(3).toString('hex')}`;
 
 function manifest(ips: readonly string[]): string {
   return `apiVersion: v1
@@ -76,13 +78,17 @@ describe('kproxy run (iptables mode) on the real kernel', { skip: kernelSkip(['i
       '--iptables-min-sync-period', '100ms', '--iptables-sync-period', '2s',
       '--healthz-bind-address', '127.0.0.1:10256',
     ]);
-    await waitFor('the first sync', async () => (await save()).includes('KUBE-SVC-2CMXP7HKUVJN7L6M'));
+    // Starting takes a few seconds (two node processes, capability probes, the first restore), more
+    // on a loaded machine: the bound is for a daemon that never syncs, not for a slow one.
+    await waitFor('the first sync', async () => (await save()).includes('KUBE-SVC-2CMXP7HKUVJN7L6M'), 60_000);
     const text = await save();
     for (const sep of ['QLIJNPST3ICX5TJY', 'GLPL34GQHSYFHR3G', 'HI2F4S4VJRUG452O']) assert.match(text, new RegExp(`:KUBE-SEP-${sep} `));
     assert.match(text, /-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES/);
     assert.match(text, /-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING/);
     assert.match(text, /--probability 0\.33333333349/);
-    assert.match(daemon.logs(), /synced proxy rules.*full=true/);
+    // The daemon logs the sync just after the kernel has it: its line may still be on its way.
+    const d = daemon;
+    await waitFor('the first sync in the log', () => /synced proxy rules.*full=true/.test(d.logs()));
     assert.doesNotMatch(text, /KUBE-PORTALS-CONTAINER/, "the userspace mode's leftovers are gone");
   });
 
@@ -99,7 +105,7 @@ describe('kproxy run (iptables mode) on the real kernel', { skip: kernelSkip(['i
     await waitFor('the endpoint chain of 172.18.0.7 to go', async () => !(await save()).includes('KUBE-SEP-HI2F4S4VJRUG452O'));
     const text = await save();
     assert.match(text, /KUBE-SVC-2CMXP7HKUVJN7L6M .*--probability 0\.50000000000 -j KUBE-SEP-QLIJNPST3ICX5TJY/);
-    assert.match(daemon?.logs() ?? '', /synced proxy rules.*full=false.*changedServices=1/);
+    await waitFor('the partial sync in the log', () => /synced proxy rules.*full=false.*changedServices=1/.test(daemon?.logs() ?? ''));
   });
 
   test('metrics count the changes, the rules kproxy owns, and the programming latency', async () => {
@@ -121,8 +127,10 @@ describe('kproxy run (iptables mode) on the real kernel', { skip: kernelSkip(['i
     assert.match(daemon?.logs() ?? '', /failing input line \d+: -X KUBE-SEP-GLPL34GQHSYFHR3G/);
     const metrics = await inNetns(NS, ['curl', '-s', '127.0.0.1:10249/metrics']);
     assert.match(metrics, /kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total\{ip_family="IPv4"\} [1-9]/);
-    await inNetns(NS, ['iptables', '-t', 'nat', '-D', 'OUTPUT', '-d', '192.0.2.1', '-j', 'KUBE-SEP-GLPL34GQHSYFHR3G']);
+    // Marked before the reference goes: every sync fails until then, and a retry may succeed the
+    // moment it is gone, before this process has read the daemon's log of it.
     const failedAt = (daemon?.logs() ?? '').length;
+    await inNetns(NS, ['iptables', '-t', 'nat', '-D', 'OUTPUT', '-d', '192.0.2.1', '-j', 'KUBE-SEP-GLPL34GQHSYFHR3G']);
     await waitFor('a full sync after the failure', () => /synced proxy rules.*full=true/.test((daemon?.logs() ?? '').slice(failedAt)));
     assert.doesNotMatch(await save(), /KUBE-SEP-GLPL34GQHSYFHR3G/);
   });

@@ -5,6 +5,7 @@
  * every word we write, and a full-sync / partial-sync sequence applies cleanly.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseRulesFlags, renderRulesFor, rulesRequestFromOptions } from '../../src/cli/commands/rules.js';
@@ -31,7 +32,8 @@ test('the kernel accepts the restore input of every golden, and the jump rules a
     const sink = new DiagnosticSink();
     const ruleset = renderRulesFor(await loadClusterObjects(request.files, sink), request, sink);
     const v6 = request.family === 'IPv6';
-    const ns = `kpx-golden-${process.pid}`;
+    // Unique even when an earlier run that had this pid was killed before removing its namespace.
+    const ns = `kpx-golden-${process.pid}-${randomBytes(3).toString('hex')}`;
     await runCommand(['ip', 'netns', 'add', ns]);
     try {
       const exec = (argv: string[], stdin?: string): ReturnType<typeof runCommand> =>

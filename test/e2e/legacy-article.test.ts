@@ -4,6 +4,7 @@
  * article shows (../shared/ARTICLE.md), up to the order of rules between chains.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { runCommand } from '../../src/runtime/exec/run.js';
@@ -38,7 +39,8 @@ function byChain(lines: readonly string[]): Map<string, string[]> {
 
 test('legacy format restored into a kernel reads back as the article prints it', async (t) => {
   if (!requireKernel(t)) return;
-  const ns = `kpx-legacy-${process.pid}`;
+  // Unique even when an earlier run that had this pid was killed before removing its namespace.
+  const ns = `kpx-legacy-${process.pid}-${randomBytes(3).toString('hex')}`;
   const rules = await runCommand([
     process.execPath, CLI, 'rules', '--format', 'legacy', '--hostname-override', 'node-1',
     '-f', repoPath('examples/article-nginx-endpoints.yaml'),

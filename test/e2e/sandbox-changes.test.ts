@@ -95,7 +95,9 @@ describe('sandbox changes (real kernel)', () => {
       }
 
       // 5 → 2: the newest three terminate, still serving, for the grace period; then they are gone.
-      const down = await sb.scale('web', 2, { graceSeconds: 1.5 });
+      // The grace covers reading the manifests and starting a client that reaches web-4 (which a
+      // loaded machine may take a second or more for).
+      const down = await sb.scale('web', 2, { graceSeconds: 4 });
       assert.deepEqual([...down.terminating].sort(), ['web-2', 'web-3', 'web-4']);
       assert.deepEqual(conditionsOf(await published(sb)), {
         'web-0': READY,

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { runCommand } from '../../src/runtime/exec/run.js';
 import { listNetns, type StatusReport } from '../../src/runtime/sandbox/index.js';
+import { runIdOfNetns } from '../../src/runtime/sandbox/naming.js';
+import { listRunIds } from '../../src/runtime/sandbox/store.js';
 import { assertRunGone, requireKernel, tempStateRoot } from '../helpers/e2e.js';
 
 const execFileAsync = promisify(execFile);
@@ -139,7 +142,10 @@ describe('sandbox across processes and crashes (real kernel)', () => {
     assert.equal(halfway.alive, false);
     assert.ok(halfway.namespaces.length > 0, 'it left namespaces');
     assert.ok(report.leftovers.some((n) => halfway.namespaces.includes(n)));
-    const strayId = 'f' + String(process.pid % 100000).padStart(5, '0');
+    // A run id no sandbox has (the sandboxes of test files running in parallel among them).
+    const taken = new Set([...(await listNetns()).map(runIdOfNetns), ...(await listRunIds())]);
+    let strayId = randomBytes(3).toString('hex');
+    while (taken.has(strayId)) strayId = randomBytes(3).toString('hex');
     const stray = `kpx-${strayId}-node-1`;
     await runCommand(['ip', 'netns', 'add', stray]);
     try {

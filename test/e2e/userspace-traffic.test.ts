@@ -98,7 +98,7 @@ describe('userspace proxy under load', { skip: kernelSkip(['ip', 'iptables', 'ip
       if (d.child.exitCode !== null) throw new Error(`kproxy run exited:\n${d.logs()}`);
       const r = await s.httpRequests(s.clientNetns(), vip, 80, { count: 3, timeoutMs: 500 });
       return r.answered === 3;
-    }, 20_000, 200);
+    }, 60_000, 200);
   });
 
   after(async () => {

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { privateLoopbackIP, quietPort } from './ports.js';
 
 type Obj = Record<string, unknown>;
 type Labels = Readonly<Record<string, string>>;
@@ -102,6 +103,11 @@ export class FakeApiServer {
   private readonly watchers = new Set<Watcher>();
   private rv = 100;
   private compactedRV = 0;
+  /**
+   * An address and port of its own, outside the ephemeral range: after `goAway` no other socket
+   * can take the port before `comeBack` (a port from listen(0) could be taken meanwhile).
+   */
+  private host = '127.0.0.1';
   private port = 0;
   readonly requests: RecordedRequest[] = [];
   /** When set, a request without `Authorization: Bearer <token>` gets 401. */
@@ -119,12 +125,13 @@ export class FakeApiServer {
 
   static async start(): Promise<FakeApiServer> {
     const f = new FakeApiServer();
-    await f.listen(0);
+    f.host = privateLoopbackIP();
+    await f.listen(await quietPort(f.host));
     return f;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   get resourceVersion(): string {
@@ -154,7 +161,7 @@ export class FakeApiServer {
   private listen(port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
+      this.server.listen(port, this.host, () => {
         this.server.off('error', reject);
         this.port = (this.server.address() as AddressInfo).port;
         resolve();

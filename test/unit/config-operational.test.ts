@@ -68,26 +68,26 @@ test('without a file the flags apply, over kube-proxy\'s defaults', () => {
 });
 
 test('invalid values are all reported at once, each by its field path (file) or flag', () => {
-  const file = parseKubeProxyConfiguration(
-    HEAD +
-      [
-        'bindAddress: not-an-ip',
-        'oomScoreAdj: 2000',
-        'configSyncPeriod: 0s',
-        'healthzBindAddress: 1.2.3.4',
-        'metricsBindAddress: localhost:10249',
-        'iptables: {syncPeriod: 10s, minSyncPeriod: 20s}',
-        'clientConnection: {burst: -1}',
-        'mode: ipvs',
-        'ipvs: {scheduler: fastest, excludeCIDRs: [nope], syncPeriod: 30s}',
-        '',
-      ].join('\n'),
-    'bad.yaml',
-  );
-  const proxy = proxyConfigFromOptions({ hostnameOverride: 'n1' }, file);
   let message = '';
   try {
-    operationalFromOptions({}, proxy.config, file);
+    // Loading the file already names every invalid field (kube-proxy validates the whole object).
+    const file = parseKubeProxyConfiguration(
+      HEAD +
+        [
+          'bindAddress: not-an-ip',
+          'oomScoreAdj: 2000',
+          'configSyncPeriod: 0s',
+          'healthzBindAddress: 1.2.3.4',
+          'metricsBindAddress: localhost:10249',
+          'iptables: {syncPeriod: 10s, minSyncPeriod: 20s}',
+          'clientConnection: {burst: -1}',
+          'mode: ipvs',
+          'ipvs: {scheduler: fastest, excludeCIDRs: [nope], syncPeriod: 30s}',
+          '',
+        ].join('\n'),
+      'bad.yaml',
+    );
+    operationalFromOptions({}, proxyConfigFromOptions({ hostnameOverride: 'n1' }, file).config, file);
   } catch (err) {
     message = err instanceof Error ? err.message : String(err);
   }
@@ -173,10 +173,13 @@ test('bindAddressHardFail: a busy port is fatal when set, and retried in the bac
   const { createServer } = await import('node:net');
   const { startWithRetry, startMetricsServer } = await import('../../src/runtime/http-servers.js');
   const { ProxyMetrics } = await import('../../src/runtime/metrics.js');
+  const { privateLoopbackIP, quietPort } = await import('../helpers/ports.js');
+  // A port no other socket can take once the blocker lets go of it (a port from listen(0) could be).
+  const host = privateLoopbackIP();
+  const port = await quietPort(host);
   const blocker = createServer();
-  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
-  const port = (blocker.address() as { port: number }).port;
-  const start = (): ReturnType<typeof startMetricsServer> => startMetricsServer({ host: '127.0.0.1', port }, new ProxyMetrics(), 'iptables');
+  await new Promise<void>((r) => blocker.listen(port, host, () => r()));
+  const start = (): ReturnType<typeof startMetricsServer> => startMetricsServer({ host, port }, new ProxyMetrics(), 'iptables');
   await assert.rejects(startWithRetry(start, { hardFail: true, onRetry: () => undefined }), /EADDRINUSE/);
   const retries: string[] = [];
   const handle = await startWithRetry(start, { hardFail: false, retryMs: 50, onRetry: (err) => retries.push(err.message) });
@@ -184,9 +187,9 @@ test('bindAddressHardFail: a busy port is fatal when set, and retried in the bac
   assert.ok(retries.length >= 2, `retried (${retries.length})`);
   await new Promise<void>((r) => blocker.close(() => r()));
   let answered = false;
-  for (let i = 0; i < 40 && !answered; i++) {
+  for (let i = 0; i < 400 && !answered; i++) {
     await new Promise((r) => setTimeout(r, 25));
-    answered = await fetch(`http://127.0.0.1:${port}/proxyMode`).then((r) => r.ok, () => false);
+    answered = await fetch(`http://${host}:${port}/proxyMode`).then((r) => r.ok, () => false);
   }
   assert.ok(answered, 'the server came up once the port was free');
   await handle.close();

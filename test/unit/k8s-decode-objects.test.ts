@@ -114,7 +114,7 @@ spec:
   nodeName: node-1
   containers:
   - name: web
-    ports: [{name: http, containerPort: 8080}, {name: Bad_Name, containerPort: 1}, {containerPort: 9090, protocol: UDP}]
+    ports: [{name: http, containerPort: 8080}, {name: "bad name", containerPort: 1}, {containerPort: 9090, protocol: UDP}]
   initContainers:
   - {name: proxy, restartPolicy: Always, ports: [{name: admin, containerPort: 15000}]}
   - {name: init, ports: [{name: ignored, containerPort: 1234}]}
@@ -123,7 +123,7 @@ status:
   podIP: 10.1.0.5
   conditions: [{type: Ready, status: "True"}]
 `);
-  assert.match(only(d, 'Bad_Name'), /^input\.yaml:document 1: Pod default\/web-1: spec\.containers\[0\]\.ports\[1\]\.name: error: "Bad_Name" is not a valid port name \(IANA_SVC_NAME\)/);
+  assert.match(only(d, 'bad name'), /^input\.yaml:document 1: Pod default\/web-1: spec\.containers\[0\]\.ports\[1\]\.name: error: "bad name" is not a valid port name \(IANA_SVC_NAME\)/);
   const pod = d.objects.pods[0];
   assert.ok(pod);
   assert.deepEqual(pod.podIPs, ['10.1.0.5']);

@@ -150,7 +150,7 @@ ports:
 - {name: c, port: "81"}
 - {name: d, port: 70000}
 - {name: "e f", port: 82}
-- {name: G, port: 83}
+- {name: "g:h", port: 83}
 - {name: h, port: 84, protocol: tcp}
 - {name: ok, port: 85}
 - "not a port"`,
@@ -161,8 +161,8 @@ ports:
     ['spec.ports[1].port', /error: 0 is not a port number \(1-65535\); spec\.ports\[1\] is dropped$/],
     ['spec.ports[2].port', /error: must be an integer, not the string "81"; spec\.ports\[2\] is dropped$/],
     ['spec.ports[3].port', /error: 70000 is not a port number/],
-    ['spec.ports[4].name', /error: "e f" is not a valid port name \(a DNS-1123 label\); spec\.ports\[4\] is dropped$/],
-    ['spec.ports[5].name', /error: "G" is not a valid port name/],
+    ['spec.ports[4].name', /error: "e f" is not a valid port name \(a DNS-1123 label\), and a name in a rule may only hold .*; spec\.ports\[4\] is dropped$/],
+    ['spec.ports[5].name', /error: "g:h" is not a valid port name/],
     ['spec.ports[6].protocol', /error: "tcp" is not a supported protocol/],
     ['spec.ports[8]', /error: must be a mapping, not the string "not a port"; it is dropped$/],
   ];
@@ -182,7 +182,7 @@ test('two ports with the same name and protocol: kube-proxy keeps the later one'
 });
 
 test('names that could break a rule line are refused: the object is skipped, never passed through', () => {
-  const bad = ['"web server"', '"we\\"b"', '"x\\ny"', 'Web', '"a/b"', `"${'a'.repeat(64)}"`];
+  const bad = ['"web server"', '"we\\"b"', '"x\\ny"', '"a:b"', '"a/b"', `"${'a'.repeat(64)}"`];
   const d = decodeYaml(docs(...bad.map((n) => service(n, 'clusterIP: 10.0.0.10\nports:\n- port: 80')), GOOD));
   assert.deepEqual(d.objects.services.map((s) => s.meta.name), ['good']);
   const errors = d.diagnostics.filter((x) => x.severity === 'error');

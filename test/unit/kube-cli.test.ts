@@ -11,6 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FakeApiServer } from '../helpers/fake-apiserver.js';
+import { deadAddress, privateLoopbackIP, quietPort } from '../helpers/ports.js';
 import { NODE, eventually, node, service, slice } from './kube-fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -62,7 +63,7 @@ test('rules --kubeconfig lists the cluster once, sends the token and renders thi
     writeFileSync(wrong, api.kubeconfig('other'));
     const denied = await runCli(['rules', '--kubeconfig', wrong, '--hostname-override', NODE]);
     assert.notEqual(denied.code, 0);
-    assert.match(denied.stderr, /listing services from http:\/\/127\.0\.0\.1:\d+: HTTP 401/);
+    assert.match(denied.stderr, /listing services from http:\/\/127\.\d+\.\d+\.\d+:\d+: HTTP 401/);
   } finally {
     await api.close();
   }
@@ -76,16 +77,6 @@ test('rules refuses -f together with --kubeconfig, and needs one of them', async
   assert.match(none.stderr, /--kubeconfig PATH/);
 });
 
-/** A loopback port nothing listens on: an API server that cannot be reached. */
-async function deadPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 /*
  * `run` is only ever started here against an API server that cannot be reached: it waits for its
  * first lists and so never programs anything in this (the root) network namespace. What it does
@@ -93,8 +84,12 @@ async function deadPort(): Promise<number> {
  */
 test('run without -f waits for the API, serves /configz meanwhile, and exits when its --config changes', async () => {
   const dir = tempDir();
-  const master = `http://127.0.0.1:${await deadPort()}`;
-  const metricsPort = await deadPort();
+  // An API server that cannot be reached, and a metrics port no other socket can take before the
+  // child binds it (a port closed after listen(0) could be; the child then fails to start).
+  const dead = await deadAddress();
+  const master = `http://${dead.ip}:${dead.port}`;
+  const metricsIP = privateLoopbackIP();
+  const metricsPort = await quietPort(metricsIP);
   const config = path.join(dir, 'config.yaml');
   writeFileSync(
     config,
@@ -102,7 +97,7 @@ test('run without -f waits for the API, serves /configz meanwhile, and exits whe
       'apiVersion: kubeproxy.config.k8s.io/v1alpha1',
       'kind: KubeProxyConfiguration',
       'healthzBindAddress: ""',
-      `metricsBindAddress: 127.0.0.1:${metricsPort}`,
+      `metricsBindAddress: ${metricsIP}:${metricsPort}`,
       'oomScoreAdj: 0',
       'clusterCIDR: 10.244.0.0/16',
       '',
@@ -116,7 +111,7 @@ test('run without -f waits for the API, serves /configz meanwhile, and exits whe
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   try {
     await eventually('a failed list, retried', () => /listing services failed; keeping the last objects seen and retrying/.test(stderr), 15_000);
-    const configz = (await (await fetch(`http://127.0.0.1:${metricsPort}/configz`)).json()) as Record<string, Record<string, unknown>>;
+    const configz = (await (await fetch(`http://${metricsIP}:${metricsPort}/configz`)).json()) as Record<string, Record<string, unknown>>;
     const internal = configz['kubeproxy.config.k8s.io'] ?? {};
     assert.equal(internal['HostnameOverride'], NODE);
     assert.deepEqual((internal['DetectLocal'] as Record<string, unknown>)['ClusterCIDRs'], ['10.244.0.0/16']);

@@ -19,16 +19,18 @@ import { HttpKubeClient } from '../../src/runtime/kube/transport.js';
 import { ProxyMetrics } from '../../src/runtime/metrics.js';
 import { ServiceHealthServer } from '../../src/runtime/service-health.js';
 import { FakeApiServer } from '../helpers/fake-apiserver.js';
+import { privateLoopbackIP, quietPort } from '../helpers/ports.js';
 import { MemoryLog, NODE, RenderingSyncer, TEST_CONFIG, TEST_TIMING, eventually, node, service, slice } from './kube-fixtures.js';
 
 type Obj = Record<string, unknown>;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
+/**
+ * A health-check port and the address to serve it on: one that no other socket takes while the
+ * test opens, closes and reopens it (a port closed after listen(0) could be taken by any socket).
+ */
+async function freePort(): Promise<{ ip: string; port: number }> {
+  const ip = privateLoopbackIP();
+  return { ip, port: await quietPort(ip) };
 }
 
 function localLB(name: string, hcPort: number, policy: 'Local' | 'Cluster' = 'Local'): Obj {
@@ -76,13 +78,13 @@ test('health-check targets: LoadBalancer + Local only, distinct ready local endp
 });
 
 test('the health-check server answers any path and method with kube-proxy\'s body, headers and codes', async () => {
-  const port = await freePort();
+  const { ip, port } = await freePort();
   let healthy = true;
   const log = new MemoryLog();
   const server = new ServiceHealthServer({ nodeName: NODE, proxyHealthy: () => healthy, log });
   try {
-    await server.sync([{ namespace: 'default', name: 'nginx', port, localEndpoints: 1 }], ['127.0.0.1']);
-    const r = await fetch(`http://127.0.0.1:${port}/any/path?x=1`, { method: 'POST', body: 'ignored' });
+    await server.sync([{ namespace: 'default', name: 'nginx', port, localEndpoints: 1 }], [ip]);
+    const r = await fetch(`http://${ip}:${port}/any/path?x=1`, { method: 'POST', body: 'ignored' });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('content-type'), 'application/json');
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
@@ -92,37 +94,37 @@ test('the health-check server answers any path and method with kube-proxy\'s bod
       '{\n\t"service": {\n\t\t"namespace": "default",\n\t\t"name": "nginx"\n\t},\n\t"localEndpoints": 1,\n\t"serviceProxyHealthy": true\n}',
     );
     healthy = false;
-    const sick = await fetch(`http://127.0.0.1:${port}/`);
+    const sick = await fetch(`http://${ip}:${port}/`);
     assert.equal(sick.status, 503);
     assert.match(await sick.text(), /"serviceProxyHealthy": false/);
     healthy = true;
-    await server.sync([{ namespace: 'default', name: 'nginx', port, localEndpoints: 0 }], ['127.0.0.1']);
-    const none = await fetch(`http://127.0.0.1:${port}/`);
+    await server.sync([{ namespace: 'default', name: 'nginx', port, localEndpoints: 0 }], [ip]);
+    const none = await fetch(`http://${ip}:${port}/`);
     assert.equal(none.status, 503);
     assert.equal(none.headers.get('x-load-balancing-endpoint-weight'), '0');
     await none.text();
-    await server.sync([], ['127.0.0.1']);
-    await assert.rejects(fetch(`http://127.0.0.1:${port}/`));
+    await server.sync([], [ip]);
+    await assert.rejects(fetch(`http://${ip}:${port}/`));
   } finally {
     await server.close();
   }
 });
 
 test('a busy health-check port is reported with kube-proxy\'s message and tried again at the next sync', async () => {
-  const port = await freePort();
+  const { ip, port } = await freePort();
   const blocker = createServer();
-  await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => blocker.listen(port, ip, () => r()));
   const log = new MemoryLog();
   const server = new ServiceHealthServer({ nodeName: NODE, proxyHealthy: () => true, log });
   try {
     const target = { namespace: 'default', name: 'web', port, localEndpoints: 2 };
-    await server.sync([target], ['127.0.0.1']);
+    await server.sync([target], [ip]);
     assert.match(log.lines.join('\n'), new RegExp(`node ${NODE} failed to start healthcheck "default/web" on port ${port}: .*EADDRINUSE`));
     assert.equal(server.listening().size, 0);
     await new Promise<void>((r) => blocker.close(() => r()));
-    await server.sync([target], ['127.0.0.1']);
+    await server.sync([target], [ip]);
     assert.equal(server.listening().get('default/web'), port);
-    assert.equal((await fetch(`http://127.0.0.1:${port}/`)).headers.get('x-load-balancing-endpoint-weight'), '2');
+    assert.equal((await fetch(`http://${ip}:${port}/`)).headers.get('x-load-balancing-endpoint-weight'), '2');
   } finally {
     await server.close();
   }
@@ -130,7 +132,7 @@ test('a busy health-check port is reported with kube-proxy\'s message and tried 
 
 test('after each sync the listeners follow the Services from the API', async () => {
   const api = await FakeApiServer.start();
-  const port = await freePort();
+  const { ip, port } = await freePort();
   const log = new MemoryLog();
   const health = new ProxyHealth(['IPv4'], 60_000);
   const hc = new ServiceHealthServer({ nodeName: NODE, proxyHealthy: () => health.report().healthy, log });
@@ -142,7 +144,7 @@ test('after each sync the listeners follow the Services from the API', async () 
     timing: TEST_TIMING,
   });
   const proxier = new Proxier({
-    config: { ...TEST_CONFIG, nodePortAddresses: ['127.0.0.0/8'], nodeIPs: ['127.0.0.1'] },
+    config: { ...TEST_CONFIG, nodePortAddresses: ['127.0.0.0/8'], nodeIPs: [ip] },
     syncers: [new RenderingSyncer()],
     source,
     log,
@@ -152,7 +154,7 @@ test('after each sync the listeners follow the Services from the API', async () 
   });
   const weight = async (): Promise<string | null> => {
     try {
-      return (await fetch(`http://127.0.0.1:${port}/`)).headers.get('x-load-balancing-endpoint-weight');
+      return (await fetch(`http://${ip}:${port}/`)).headers.get('x-load-balancing-endpoint-weight');
     } catch {
       return null;
     }

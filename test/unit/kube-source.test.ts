@@ -41,12 +41,12 @@ afterEach(async () => {
   }
 });
 
-async function harness(seed: (api: FakeApiServer) => void = () => undefined, start = true): Promise<Harness> {
+async function harness(seed: (api: FakeApiServer) => void = () => undefined, start = true, timing = TEST_TIMING): Promise<Harness> {
   const api = await FakeApiServer.start();
   seed(api);
   const client = new HttpKubeClient(loadKubeConfig({ kubeconfig: '', master: api.url }));
   const log = new MemoryLog();
-  const source = new ApiSource({ client, nodeName: NODE, serviceProxyName: '', log, timing: TEST_TIMING });
+  const source = new ApiSource({ client, nodeName: NODE, serviceProxyName: '', log, timing });
   const syncer = new RenderingSyncer();
   const health = new ProxyHealth(['IPv4'], 60_000);
   const proxier = new Proxier({ config: TEST_CONFIG, syncers: [syncer], source, log, metrics: new ProxyMetrics(), health });
@@ -189,13 +189,16 @@ test('a relist after 410 Gone converges to the same state as a fresh list', asyn
 });
 
 test('a stalled watch is restarted; bookmarks keep a quiet watch alive', async () => {
-  const { api, syncer, source } = await harness(seedWeb);
+  // A stall timeout well above the 100 ms between bookmarks: a loaded machine that holds this
+  // process up for a moment must not look like a stalled stream.
+  const stallTimeoutMs = 1500;
+  const { api, syncer, source } = await harness(seedWeb, true, { ...TEST_TIMING, stallTimeoutMs });
   await eventually('watches open', () => api.openWatches === 3);
   const services = source.objectCache.reflector('services');
   assert.ok(services !== undefined);
   const stats = (): { stalls: number; lists: number } => services.stats;
-  // Bookmarks every 100 ms for a second: longer than the stall timeout, yet no restart.
-  for (let i = 0; i < 10; i++) {
+  // Bookmarks every 100 ms for longer than the stall timeout, yet no restart.
+  for (let i = 0; i < 20; i++) {
     api.bookmark();
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -203,7 +206,7 @@ test('a stalled watch is restarted; bookmarks keep a quiet watch alive', async (
   assert.equal(services.lastResourceVersion, api.resourceVersion, 'bookmarks carry the resourceVersion');
   api.stallOpenWatches();
   api.apply(service('late', '10.96.0.80'));
-  await eventually('the change behind the stalled stream', () => /10\.96\.0\.80 /.test(syncer.last), 3000);
+  await eventually('the change behind the stalled stream', () => /10\.96\.0\.80 /.test(syncer.last), stallTimeoutMs + 8000);
   assert.ok(stats().stalls >= 1);
   assert.equal(stats().lists, 1, 'restarted from its resourceVersion, not relisted');
 });

@@ -6,12 +6,22 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { SessionAffinity } from '../../src/core/model/service-port.js';
 import type { Frontend, FrontendEndpoint, ListenerPlan } from '../../src/dataplanes/userspace/plan.js';
 import { SILENT_LOG } from '../../src/runtime/userspace/log.js';
 import { UserspaceProxy } from '../../src/runtime/userspace/proxy.js';
+import { deadAddress, privateLoopbackIP, quietPort } from '../helpers/ports.js';
 
 const LOCAL = '127.0.0.1';
+
+/**
+ * A full garbage collection, so that memory measured afterwards is what is still held, not the
+ * garbage V8 happened not to collect yet (tens of MB after a transfer, varying from run to run).
+ */
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -72,9 +82,9 @@ function echoServer(): Promise<number> {
 }
 
 /** Connects, sends `data`, half-closes, reads everything. */
-function exchange(port: number, data = 'hello'): Promise<string> {
+function exchange(port: number, data = 'hello', host = LOCAL): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: LOCAL, port, allowHalfOpen: true }, () => s.end(data));
+    const s = net.connect({ host, port, allowHalfOpen: true }, () => s.end(data));
     let out = '';
     s.on('data', (b: Buffer) => (out += b.toString()));
     s.on('end', () => resolve(out));
@@ -82,12 +92,13 @@ function exchange(port: number, data = 'hello'): Promise<string> {
   });
 }
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, LOCAL, r));
-  const a = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  return typeof a === 'object' && a !== null ? a.port : 0;
+/**
+ * An endpoint nothing listens on, and nothing will while the test runs (a port closed after
+ * `listen(0)` could be taken again by any socket, even the proxy's own listener).
+ */
+async function deadEndpoint(): Promise<FrontendEndpoint> {
+  const { ip, port } = await deadAddress();
+  return { ip, port, endpoint: `${ip}:${port}` };
 }
 
 describe('TCP', () => {
@@ -104,9 +115,9 @@ describe('TCP', () => {
 
   test('a dead endpoint costs a retry, not an error', async () => {
     const live = await namedServer('live');
-    const dead = await closedPort();
+    const dead = await deadEndpoint();
     const proxy = newProxy();
-    const port = (await proxy.reconcile(plan(frontend('retry', 'TCP', [ep(dead), ep(live)])))).get('retry') ?? 0;
+    const port = (await proxy.reconcile(plan(frontend('retry', 'TCP', [dead, ep(live)])))).get('retry') ?? 0;
     for (let i = 0; i < 6; i++) assert.equal(await exchange(port), 'live');
     const stats = proxy.stats()['retry'];
     assert.equal(stats?.protocol === 'TCP' ? stats.accepted : -1, 6);
@@ -114,15 +125,15 @@ describe('TCP', () => {
 
   test('an endpoint that refused is passed over for a moment: one failed dial, not one per connection', async () => {
     const live = await namedServer('live');
-    const dead = await closedPort();
+    const dead = await deadEndpoint();
     const warnings: string[] = [];
     const log = { ...SILENT_LOG, warn: (msg: string, fields?: Readonly<Record<string, unknown>>) => warnings.push(`${msg} ${String(fields?.['endpoint'])}`) };
     const proxy = new UserspaceProxy({ family: 'IPv4', portRange: null, udpIdleTimeoutMs: 250, log, listenIP: LOCAL, balancer: { shuffle: () => undefined, failedEndpointHoldMs: 60_000 } });
     cleanups.push(() => proxy.close());
-    const port = (await proxy.reconcile(plan(frontend('hold', 'TCP', [ep(dead), ep(live)])))).get('hold') ?? 0;
+    const port = (await proxy.reconcile(plan(frontend('hold', 'TCP', [dead, ep(live)])))).get('hold') ?? 0;
     for (let i = 0; i < 6; i++) assert.equal(await exchange(port), 'live');
-    assert.deepEqual(warnings, [`dial failed ${LOCAL}:${dead}`]);
-    assert.deepEqual(proxy.balancer.failingEndpoints('hold'), [`${LOCAL}:${dead}`]);
+    assert.deepEqual(warnings, [`dial failed ${dead.endpoint}`]);
+    assert.deepEqual(proxy.balancer.failingEndpoints('hold'), [dead.endpoint]);
   });
 
   test('no endpoints: the connection is closed at once', async () => {
@@ -131,7 +142,9 @@ describe('TCP', () => {
     const started = Date.now();
     const reply = await exchange(port).catch((err: unknown) => (err instanceof Error ? err.message : 'error'));
     assert.ok(reply === '' || /ECONNRESET/.test(reply), `closed: ${reply}`);
-    assert.ok(Date.now() - started < 1000);
+    // Not after a dial attempt's timeouts (250 + 500 + 1000 + 2000 ms); a loaded machine may
+    // stall this process for a moment, so the bound is well above a local round trip.
+    assert.ok(Date.now() - started < 3000, `closed after ${Date.now() - started} ms`);
   });
 
   test('backpressure: a client that does not read stalls the backend, nothing piles up in the proxy', async () => {
@@ -170,6 +183,7 @@ describe('TCP', () => {
     // Kernel socket buffers hold a few MB each on loopback; without flow control the backend
     // would have written all 256 MB into the proxy by now.
     assert.ok(written < 64 * 1024 * 1024, `the backend is held back: ${(written / 1e6).toFixed(1)} MB written`);
+    collectGarbage();
     const before = process.memoryUsage().arrayBuffers;
     let received = 0;
     client.on('data', (b: Buffer) => (received += b.length));
@@ -179,7 +193,9 @@ describe('TCP', () => {
       client.on('error', reject);
     });
     assert.equal(received, total, 'every byte arrives once the client reads');
-    assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024, 'the proxy did not buffer the transfer');
+    collectGarbage();
+    const kept = process.memoryUsage().arrayBuffers - before;
+    assert.ok(kept < 64 * 1024 * 1024, `the proxy holds on to nothing of the transfer: ${(kept / 1e6).toFixed(1)} MB kept`);
   });
 
   test('backpressure upstream: a backend that does not read holds the client back', async () => {
@@ -230,11 +246,17 @@ describe('TCP', () => {
   test('listeners follow plan changes: a removed frontend\'s open connection finishes, the others are untouched', async () => {
     const echoPort = await echoServer();
     const other = await namedServer('other');
-    const proxy = newProxy();
+    // Listeners from a range outside the ephemeral ports, on an address of their own: the removed
+    // listener's port is then free for no one else (a port the kernel picked could be taken at
+    // once by another socket, the new frontend's listener among them, and accept the connection).
+    const ip = privateLoopbackIP();
+    const base = await quietPort(ip, 2);
+    const proxy = new UserspaceProxy({ family: 'IPv4', portRange: { base, size: 3 }, udpIdleTimeoutMs: 250, log: SILENT_LOG, listenIP: ip });
+    cleanups.push(() => proxy.close());
     const first = await proxy.reconcile(plan(frontend('old', 'TCP', [ep(echoPort)]), frontend('keep', 'TCP', [ep(other)])));
     const oldPort = first.get('old') ?? 0;
     const keepPort = first.get('keep') ?? 0;
-    const conn = net.connect({ host: LOCAL, port: oldPort, allowHalfOpen: true });
+    const conn = net.connect({ host: ip, port: oldPort, allowHalfOpen: true });
     await new Promise((r) => conn.once('connect', r));
     let echoed = '';
     conn.on('data', (b: Buffer) => (echoed += b.toString()));
@@ -242,12 +264,13 @@ describe('TCP', () => {
     const second = await proxy.reconcile(plan(frontend('keep', 'TCP', [ep(other)]), frontend('new', 'TCP', [ep(other)])));
     assert.equal(second.get('keep'), keepPort, 'an unchanged frontend keeps its port');
     assert.equal(second.has('old'), false);
-    await assert.rejects(exchange(oldPort), /ECONNREFUSED/, 'the removed listener takes no new connection');
+    assert.notEqual(second.get('new'), oldPort, 'next-fit: the new frontend takes the range\'s next port');
+    await assert.rejects(exchange(oldPort, 'hello', ip), /ECONNREFUSED/, 'the removed listener takes no new connection');
     conn.end('two');
     await new Promise((r) => conn.once('end', r));
     assert.equal(echoed, 'one two', 'the open connection ran to its end');
-    assert.equal(await exchange(keepPort), 'other');
-    assert.equal(await exchange(second.get('new') ?? 0), 'other');
+    assert.equal(await exchange(keepPort, 'hello', ip), 'other');
+    assert.equal(await exchange(second.get('new') ?? 0, 'hello', ip), 'other');
   });
 
   test('an endpoint removed from the plan gets no new connection while its open one continues', async () => {
@@ -258,9 +281,13 @@ describe('TCP', () => {
     const conn = net.connect({ host: LOCAL, port, allowHalfOpen: true });
     await new Promise((r) => conn.once('connect', r));
     let echoed = '';
-    conn.on('data', (b: Buffer) => (echoed += b.toString()));
+    const echo = new Promise<void>((resolve) => conn.on('data', (b: Buffer) => {
+      echoed += b.toString();
+      if (echoed === 'ping ') resolve();
+    }));
     conn.write('ping ');
-    await new Promise((r) => setTimeout(r, 50));
+    // The echo proves the proxy dialled the endpoint for this connection before the plan changes.
+    await echo;
     await proxy.reconcile(plan(frontend('svc', 'TCP', [ep(other)])));
     for (let i = 0; i < 4; i++) assert.equal(await exchange(port), 'other');
     assert.deepEqual(proxy.stats()['svc']?.protocol === 'TCP' ? proxy.stats()['svc'] : null, {
@@ -281,7 +308,18 @@ describe('TCP', () => {
     cleanups.push(() => proxy.close());
     const ports = await proxy.reconcile(plan(frontend('x', 'TCP', []), frontend('y', 'TCP', [])));
     assert.deepEqual([ports.get('x'), ports.get('y')], [base + 1, base + 2]);
-    await assert.rejects(proxy.reconcile(plan(frontend('x', 'TCP', []), frontend('y', 'TCP', []), frontend('z', 'TCP', []))), /no remaining ports left/);
+    // The range is exhausted: z gets no port (and is logged), x and y keep theirs.
+    const errors: string[] = [];
+    const logged = new UserspaceProxy({
+      family: 'IPv4', portRange: { base, size: 3 }, udpIdleTimeoutMs: 250, listenIP: RANGE_IP,
+      log: { ...SILENT_LOG, error: (msg, fields) => errors.push(`${msg} ${String(fields?.['frontend'])}: ${String(fields?.['error'])}`) },
+    });
+    cleanups.push(() => logged.close());
+    await proxy.close();
+    const more = await logged.reconcile(plan(frontend('x', 'TCP', []), frontend('y', 'TCP', []), frontend('z', 'TCP', [])));
+    assert.deepEqual([more.get('x'), more.get('y'), more.has('z')], [base + 1, base + 2, false]);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? '', /not proxied z: .*no remaining ports left/);
   });
 });
 
@@ -308,15 +346,18 @@ describe('UDP', () => {
     return s.address().port;
   }
 
-  /** One client socket; sends `count` datagrams, waiting for each reply, `gapMs` apart. */
-  async function ask(port: number, count: number, gapMs = 0): Promise<string[]> {
+  /**
+   * One client socket; sends `count` datagrams, waiting for each reply (up to `replyTimeoutMs`:
+   * long where a reply must come, so that a loaded machine is not taken for a lost one), `gapMs` apart.
+   */
+  async function ask(port: number, count: number, gapMs = 0, replyTimeoutMs = 10_000): Promise<string[]> {
     const s = dgram.createSocket('udp4');
     await new Promise<void>((r) => s.bind(0, LOCAL, r));
     const out: string[] = [];
     try {
       for (let i = 0; i < count; i++) {
         const reply = new Promise<string>((resolve, reject) => {
-          const t = setTimeout(() => reject(new Error('timeout')), 1000);
+          const t = setTimeout(() => reject(new Error('timeout')), replyTimeoutMs);
           s.once('message', (m) => {
             clearTimeout(t);
             resolve(m.toString());
@@ -334,7 +375,8 @@ describe('UDP', () => {
 
   test('a session per client stays on one endpoint; new clients take turns', async () => {
     const ports = await Promise.all(['u1', 'u2'].map(udpNamed));
-    const proxy = newProxy(500);
+    // An idle timeout far above the gaps between datagrams: a stalled moment must not end the session.
+    const proxy = newProxy(10_000);
     const port = (await proxy.reconcile(plan(frontend('dns', 'UDP', ports.map(ep))))).get('dns') ?? 0;
     const one = await ask(port, 5);
     assert.equal(new Set(one).size, 1, `one session, one endpoint: ${one.join(',')}`);
@@ -357,15 +399,14 @@ describe('UDP', () => {
 
   test('an endpoint answering with ICMP port unreachable ends its session and is passed over by the next ones', async () => {
     const live = await udpNamed('alive');
-    const gone = dgram.createSocket('udp4');
-    await new Promise<void>((r) => gone.bind(0, LOCAL, r));
-    const dead = gone.address().port;
-    await new Promise<void>((r) => gone.close(() => r()));
+    const dead = await deadEndpoint();
     const proxy = new UserspaceProxy({ family: 'IPv4', portRange: null, udpIdleTimeoutMs: 5000, log: SILENT_LOG, listenIP: LOCAL, balancer: { shuffle: () => undefined, failedEndpointHoldMs: 60_000 } });
     cleanups.push(() => proxy.close());
-    const port = (await proxy.reconcile(plan(frontend('icmp', 'UDP', [ep(dead), ep(live)])))).get('icmp') ?? 0;
-    await assert.rejects(ask(port, 1), /timeout/, 'the first session went to the dead endpoint');
-    assert.deepEqual(proxy.balancer.failingEndpoints('icmp'), [`${LOCAL}:${dead}`]);
+    const port = (await proxy.reconcile(plan(frontend('icmp', 'UDP', [dead, ep(live)])))).get('icmp') ?? 0;
+    await assert.rejects(ask(port, 1, 0, 1000), /timeout/, 'the first session went to the dead endpoint');
+    // The ICMP error is handled by the event loop after the client's timer: give it its turn.
+    for (let i = 0; i < 100 && proxy.balancer.failingEndpoints('icmp').length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(proxy.balancer.failingEndpoints('icmp'), [dead.endpoint]);
     assert.equal((proxy.stats()['icmp'] as { sessions: number }).sessions, 0, 'the refused session ended before its idle timeout');
     const clients = await Promise.all([ask(port, 1), ask(port, 1), ask(port, 1), ask(port, 1)]);
     assert.deepEqual(clients.flat(), ['alive', 'alive', 'alive', 'alive']);

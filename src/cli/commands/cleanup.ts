@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { IPFamily } from '../../core/model/objects.js';
 import { cleanupIptables } from '../../daemon/cleanup.js';
 import { cleanupUserspace } from '../../daemon/userspace-cleanup.js';
+import { requireNetAdmin } from '../../runtime/capabilities.js';
 import { IptablesTool } from '../../runtime/iptables/tool.js';
 import { reexecInNetns } from '../../runtime/netns.js';
 
@@ -24,6 +25,7 @@ export function registerCleanupCommand(program: Command): void {
         process.exitCode = await reexecInNetns(opts.netns, process.argv.slice(2));
         return;
       }
+      requireNetAdmin('cleanup');
       const families: IPFamily[] = fs.existsSync('/proc/net/if_inet6') ? ['IPv4', 'IPv6'] : ['IPv4'];
       for (const f of families) {
         const tool = new IptablesTool(f);

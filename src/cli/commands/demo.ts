@@ -69,6 +69,9 @@ export async function demoCommand(opts: DemoFlags, io: DemoIO = PROCESS_IO): Pro
   const objects = await loadDemoObjects(opts.filename ?? [], sink);
   // "not set" diagnostics are fields the sandbox allocates (cluster IPs, node ports).
   for (const d of sink.all) if (!d.message.startsWith('not set')) io.stderr(`${formatDiagnostic(d)}\n`);
+  if (objects.services.length === 0) {
+    throw new KproxyError('E_INPUT', `${(opts.filename ?? []).join(', ')}: no Service, so the demo has nothing to send traffic to`);
+  }
 
   const blockers = io.blockers();
   if (blockers.length > 0) {

@@ -9,7 +9,7 @@ import { explainProgram } from '../../tracer/explain.js';
 import { lowerIptables } from '../../tracer/lower-iptables.js';
 import type { RulesFlagValues } from './rules.js';
 import { addManifestOptions, describeOption, DUMP_HELP, MANIFEST_HELP, readDumpProgram, renderManifests } from './trace.js';
-import { chainNameIndex } from './explain.js';
+import { chainNameIndex, serviceAddressIndex } from './explain.js';
 
 interface DiffFlagValues extends RulesFlagValues {
   readonly rules?: string;
@@ -23,10 +23,11 @@ async function runDiff(opts: DiffFlagValues): Promise<void> {
   const family = opts.ipFamily === 'ipv6' ? 'IPv6' : 'IPv4';
   const rendered = await renderManifests(opts, family, 'diff');
   const names = chainNameIndex([rendered.state]);
-  const expected = explainProgram(lowerIptables(rendered.ruleset), names);
+  const addresses = serviceAddressIndex([rendered.state]);
+  const expected = explainProgram(lowerIptables(rendered.ruleset), names, addresses);
   const dump = await readDumpProgram(opts.rules);
   for (const note of dump.notes) process.stderr.write(`kproxy: note: ${note}\n`);
-  const diff = diffExplanations(expected, explainProgram(dump, names));
+  const diff = diffExplanations(expected, explainProgram(dump, names, addresses));
   if (opts.json === true) process.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
   else process.stdout.write(formatDiff(diff));
   process.exitCode = diff.identical ? 0 : 1;

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { DesiredState } from '../../core/desired/types.js';
 import { servicePortChainNames } from '../../dataplanes/iptables/names.js';
-import { explainProgram, type ChainNameIndex } from '../../tracer/explain.js';
+import { explainProgram, NODE_ADDRESS, serviceAddressKey, type AddressNameIndex, type ChainNameIndex } from '../../tracer/explain.js';
 import { explainJson, formatExplain } from '../../tracer/report.js';
 import type { RulesFlagValues } from './rules.js';
 import { addManifestOptions, describeOption, DUMP_HELP, manifestStates, readDumpProgram } from './trace.js';
@@ -31,11 +31,30 @@ export function chainNameIndex(states: readonly DesiredState[]): ChainNameIndex 
   return index;
 }
 
+/** Every service address of the manifests' states (cluster, external and load-balancer IPs, node ports) → its service port. */
+export function serviceAddressIndex(states: readonly DesiredState[]): AddressNameIndex {
+  const index = new Map<string, { name: string; port: string; loadBalancer: boolean }>();
+  for (const state of states) {
+    for (const sp of state.servicePorts) {
+      const { key, port, nodePort } = sp.info;
+      const value = { name: `${key.namespace}/${key.name}`, port: key.portName };
+      const add = (dst: string, p: number, loadBalancer: boolean): void => {
+        index.set(serviceAddressKey(key.protocol, dst, p), { ...value, loadBalancer });
+      };
+      add(sp.info.clusterIP, port, false);
+      for (const ip of sp.info.externalIPs) add(ip, port, false);
+      for (const ip of sp.info.loadBalancerVIPs) add(ip, port, true);
+      if (nodePort !== 0) add(NODE_ADDRESS, nodePort, false);
+    }
+  }
+  return index;
+}
+
 async function runExplain(dump: string, opts: ExplainFlagValues): Promise<void> {
   const program = await readDumpProgram(dump);
   const files = opts.filename ?? [];
-  const names: ChainNameIndex = files.length === 0 ? new Map() : chainNameIndex(await manifestStates(opts, 'explain'));
-  const explanation = explainProgram(program, names);
+  const states = files.length === 0 ? [] : await manifestStates(opts, 'explain');
+  const explanation = explainProgram(program, chainNameIndex(states), serviceAddressIndex(states));
   if (opts.json === true) process.stdout.write(`${JSON.stringify(explainJson(explanation, program.notes), null, 2)}\n`);
   else process.stdout.write(formatExplain(explanation, program.notes));
 }

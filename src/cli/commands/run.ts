@@ -15,13 +15,14 @@ import { chooseObjectSource } from '../../daemon/api-source.js';
 import { createLogger } from '../../daemon/logger.js';
 import { Proxier } from '../../daemon/proxier.js';
 import { parseBindAddress } from '../../runtime/bind-address.js';
+import { requireNetAdmin } from '../../runtime/capabilities.js';
 import { ProxyHealth } from '../../runtime/health.js';
 import { CONFIG_FILE_UPDATED, ConfigFileWatch } from '../../runtime/config-file-watch.js';
 import { startHealthServer, startMetricsServer, startWithRetry } from '../../runtime/http-servers.js';
 import { ProxyMetrics } from '../../runtime/metrics.js';
 import { reexecInNetns } from '../../runtime/netns.js';
 import { ServiceHealthServer } from '../../runtime/service-health.js';
-import { writeTextOutput } from '../../runtime/io.js';
+import { inputError, writeTextOutput } from '../../runtime/io.js';
 import { kebabFlag } from '../options/config-precedence.js';
 import { configzBody, v1alpha1Yaml } from '../options/effective-config.js';
 import { loadKubeProxyConfiguration, type KubeProxyConfigFile } from '../options/kube-proxy-config.js';
@@ -121,6 +122,16 @@ async function runDaemon(opts: RunFlagValues): Promise<void> {
     process.stderr.write(`kproxy: wrote the configuration to ${opts.writeConfigTo}\n`);
     return;
   }
+  // A -f path missing at start is a typo, not a file still to come: say so instead of retrying.
+  for (const file of (opts.filename ?? []).filter((f) => f !== '-')) {
+    try {
+      fs.statSync(file);
+    } catch (cause) {
+      throw inputError(file, cause);
+    }
+  }
+  // Every mode kproxy runs programs the kernel (userspace mode too: its portal rules).
+  requireNetAdmin(`run --proxy-mode ${config.mode}`);
   const log = createLogger(op.loggingFormat);
   for (const w of resolved.warnings) log.warn(w);
   applyOomScoreAdj(op.oomScoreAdj, log);

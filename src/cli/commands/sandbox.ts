@@ -75,10 +75,9 @@ function describeSandbox(sb: Sandbox): void {
     out(`  service ${svc.meta.namespace}/${svc.meta.name}: ${svc.type} ${svc.clusterIP} ${ports}${lb.length > 0 ? ` lb ${lb.join(',')}` : ''}`);
   }
   for (const note of s.notes) out(`  note: ${note}`);
-  const first = s.nodes[0];
-  if (first !== undefined) {
-    out(`run the proxy on ${first.name} with:`);
-    out(`  kproxy run --proxy-mode iptables -f ${sb.manifestsDir} --netns ${first.netns} --hostname-override ${first.name}`);
+  if (s.nodes.length > 0) out(s.nodes.length === 1 ? `run the proxy on ${s.nodes[0]?.name ?? ''} with:` : 'run the proxy on each node with:');
+  for (const n of s.nodes) {
+    out(`  kproxy run --proxy-mode iptables -f ${sb.manifestsDir} --netns ${n.netns} --hostname-override ${n.name}`);
   }
 }
 
@@ -141,6 +140,9 @@ export function registerSandboxCommand(program: Command): void {
       const sink = new DiagnosticSink();
       const objects = await loadClusterObjects(o.filename, sink, { deploymentsExpanded: true });
       for (const d of sink.all) if (!allocatedBySandbox(d)) err(formatDiagnostic(d));
+      if (objects.deployments.length + objects.pods.length + objects.services.length === 0) {
+        throw new KproxyError('E_INPUT', `${o.filename.join(', ')}: no Deployment, Pod or Service to build a sandbox from`);
+      }
       const sb = await createSandbox(objects, {
         name: o.name,
         nodes: positiveInt(o.nodes, '--nodes', 1),

@@ -25,6 +25,7 @@ import { formatTrace, traceJson } from '../../tracer/report.js';
 import { trace } from '../../tracer/trace.js';
 import { rulesRequestFromOptions, type RulesFlagValues } from './rules.js';
 import { addProxyOptions } from '../options/proxy-options.js';
+import { listenerNotes, userspaceTraceRules, type UserspaceTraceRules } from './trace-userspace.js';
 import { collectRepeated } from '../options/repeatable.js';
 
 /** A node's rules (iptables-save output, restore input or bare rule lines; `-` for stdin) as the tracer's program. */
@@ -43,7 +44,8 @@ dump), kube-proxy's standard jumps are assumed and the output says so.`;
 /** The help text of the options that shape what kproxy renders for -f manifests. */
 export const MANIFEST_HELP = `
 Manifests (-f PATH): the rules kproxy would program for these objects, exactly as
-\`kproxy rules\` prints them (iptables mode only so far). The proxy flags (--hostname-override,
+\`kproxy rules\` prints them (iptables mode; trace also takes --proxy-mode userspace: the portal
+rules, up to the proxy's listener). The proxy flags (--hostname-override,
 --cluster-cidr, --masquerade-all, --config, ...) shape that rendering, as for \`kproxy rules\`,
 and matter only with -f.`;
 
@@ -70,6 +72,7 @@ async function withManifests<T>(
   family: IPFamily,
   command: string,
   build: (objects: ClusterObjects, request: RulesRequest, sink: DiagnosticSink) => T,
+  modes: readonly string[] = ['iptables'],
 ): Promise<T> {
   const unsupported = (mode: string, cause?: unknown): KproxyError => {
     const why = mode === 'userspace' ? 'the userspace proxy picks endpoints in its own process, not in rules' : 'only iptables rules are traced so far';
@@ -83,7 +86,7 @@ async function withManifests<T>(
     throw mode === undefined ? e : unsupported(mode, e);
   }
   const mode = request.proxy.config.mode;
-  if (mode !== 'iptables') throw unsupported(mode);
+  if (!modes.includes(mode)) throw unsupported(mode);
   for (const w of request.proxy.warnings) process.stderr.write(`kproxy: warning: ${w}\n`);
   const sink = new DiagnosticSink();
   try {
@@ -166,6 +169,8 @@ export interface LoadedRules {
   readonly nodeIPs: readonly string[];
   /** What the command assumed about the node (shown with the trace's notes). */
   readonly notes: readonly string[];
+  /** -f in userspace mode: the proxy's listeners by `proto/port`; null otherwise. */
+  readonly listeners: UserspaceTraceRules['listeners'] | null;
 }
 
 function nodeIPsFrom(values: readonly string[]): string[] {
@@ -174,6 +179,23 @@ function nodeIPsFrom(values: readonly string[]): string[] {
     if (ip === null) throw new KproxyError('E_USAGE', `--node-ip: not an IP address: "${v}"`);
     return ip.text;
   });
+}
+
+/** What `trace -f` traces: the restore text kproxy renders for the manifests, in the proxy mode asked for. */
+async function renderForTrace(opts: TraceFlagValues, family: IPFamily): Promise<{ text: string; state: DesiredState; listeners: UserspaceTraceRules['listeners'] | null }> {
+  return withManifests(
+    opts,
+    family,
+    'trace',
+    (objects, request, sink) => {
+      if (request.proxy.config.mode === 'userspace') return userspaceTraceRules(objects, request, sink);
+      const state = buildDesiredState(objects, request.proxy.config, request.family, sink);
+      const host = { capabilities: request.capabilities, existingNatChains: [] };
+      // Traced as the restore text `kproxy rules -f` prints, so each rule's line is a line of that text.
+      return { text: serializeRuleset(renderIptablesFormat({ state, scope: FULL_SYNC, host }, request.format)), state, listeners: null };
+    },
+    ['iptables', 'userspace'],
+  );
 }
 
 /** `--rules DUMP` or `-f PATH` (exactly one) → the IR, and the node's IPs (`--node-ip`, or the rendered state's). */
@@ -188,22 +210,28 @@ async function loadRules(opts: TraceFlagValues, family: IPFamily): Promise<Loade
       nodeIPs.length === 0
         ? ['no --node-ip given: only 127.0.0.0/8 and ::1 are the node\'s own addresses (addrtype LOCAL), so NodePorts on its other addresses are not recognised']
         : [];
-    return { program: await readDumpProgram(opts.rules), nodeIPs, notes };
+    return { program: await readDumpProgram(opts.rules), nodeIPs, notes, listeners: null };
   }
-  const rendered = await renderManifests(opts, family, 'trace');
-  // Traced as the restore text `kproxy rules -f` prints, so each rule's line is a line of that text.
-  const text = serializeRuleset(rendered.ruleset);
+  const rendered = await renderForTrace(opts, family);
+  const program = programFromText(rendered.text, 'the rendered rules');
+  if (rendered.listeners !== null) {
+    const notes = [
+      'the rules are those kproxy\'s userspace mode programs for -f (the portal rules, then the jumps it installs); the kernel sends service traffic to the proxy\'s listeners, and the proxy picks the endpoint',
+    ];
+    return { program, nodeIPs: rendered.state.nodeIPs, notes, listeners: rendered.listeners };
+  }
   const notes = ['the rules are those kproxy renders for -f (iptables mode); line numbers are lines of `kproxy rules` output for the same manifests and flags'];
-  return { program: programFromText(text, 'the rendered rules'), nodeIPs: rendered.state.nodeIPs, notes };
+  return { program, nodeIPs: rendered.state.nodeIPs, notes, listeners: null };
 }
 
 async function runTraceCommand(opts: TraceFlagValues): Promise<void> {
   const packet = packetFrom(opts);
   const family = parseIP(packet.dst)?.family ?? 'IPv4';
-  const { program, nodeIPs, notes } = await loadRules(opts, family);
+  const { program, nodeIPs, notes, listeners } = await loadRules(opts, family);
   const ipsets: IpsetStore = opts.ipset === undefined ? EMPTY_IPSETS : parseIpsetSave(await readTextInput(opts.ipset), opts.ipset);
   const traced = trace(program, packet, { nodeIPs, ipsets });
-  const result = { ...traced, notes: [...traced.notes, ...notes] };
+  const proxied = listeners === null ? [] : listenerNotes(traced, packet.protocol, listeners);
+  const result = { ...traced, notes: [...traced.notes, ...notes, ...proxied] };
   if (opts.json === true) process.stdout.write(`${JSON.stringify(traceJson(result), null, 2)}\n`);
   else process.stdout.write(formatTrace(packet, result));
 }

@@ -10,7 +10,7 @@ import { DEFAULT_HEALTH_PORT, firstSyncDone, inNetns, startDaemon, waitFor, type
 import { createSandbox, type Sandbox } from '../../runtime/sandbox/index.js';
 import { checkDemoMode } from './offline.js';
 import { kubeRulesOf, type DemoReport, type DemoResult } from './report.js';
-import { demoTargets } from './targets.js';
+import { demoTargets, type DemoTarget } from './targets.js';
 
 export interface DemoOptions {
   readonly mode: ProxyMode;
@@ -26,9 +26,7 @@ export interface DemoOutcome {
   readonly rules: string;
 }
 
-async function sendTraffic(sb: Sandbox, opts: DemoOptions): Promise<DemoResult[]> {
-  const node = sb.node();
-  const targets = demoTargets(sb.services, node.address);
+async function sendTraffic(sb: Sandbox, targets: readonly DemoTarget[], opts: DemoOptions): Promise<DemoResult[]> {
   const results: DemoResult[] = [];
   for (const [i, t] of targets.entries()) {
     const netns = t.from === 'pod' ? sb.clientNetns() : t.from === 'node' ? sb.nodeNetns() : sb.externalNetns;
@@ -55,6 +53,10 @@ export async function runDemo(objects: ClusterObjects, opts: DemoOptions): Promi
   let daemon: DaemonHandle | null = null;
   try {
     const node = sb.node();
+    const targets = demoTargets(sb.services, node.address);
+    if (targets.length === 0) {
+      throw new KproxyError('E_INPUT', 'no Service of the manifests can be reached by the demo (headless or SCTP only)');
+    }
     opts.progress(`starting kproxy run --proxy-mode ${opts.mode} in ${node.netns}`);
     daemon = startDaemon(node.netns, [
       '--proxy-mode', opts.mode,
@@ -75,7 +77,7 @@ export async function runDemo(objects: ClusterObjects, opts: DemoOptions): Promi
       20_000,
     );
     opts.progress('rules programmed; sending traffic');
-    const results = await sendTraffic(sb, opts);
+    const results = await sendTraffic(sb, targets, opts);
     const rules = kubeRulesOf(await inNetns(node.netns, ['iptables-save']));
     return { report: { mode: opts.mode, results }, pods: sb.pods.map((p) => p.name), rules };
   } finally {

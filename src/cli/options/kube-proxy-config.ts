@@ -11,6 +11,7 @@ import { isRecord } from '../../core/k8s/fields.js';
 import { readTextFileSync } from '../../runtime/io.js';
 import type { ProxyConfig } from '../../core/model/config.js';
 import { defaultKubeProxyConfiguration, type DefaultedKubeProxyConfiguration } from './kube-proxy-defaults.js';
+import { configFileOperationalProblems } from './operational.js';
 import {
   checkClusterCIDRs,
   checkDetectLocalMode,
@@ -229,6 +230,9 @@ export function parseKubeProxyConfiguration(text: string, path: string): KubePro
   walk(SCHEMA, raw, '', out);
   const config = defaultKubeProxyConfiguration(out.values);
   const settings = settingsFrom(config, out);
+  // The fields that do not shape rules (oomScoreAdj, bind addresses, periods, ...) are checked
+  // here too, so that one run names every invalid field.
+  out.errors.push(...configFileOperationalProblems(config, settings));
   if (out.errors.length > 0) fail(out.errors);
   return { path, settings, config, warnings: out.warnings.map((w) => `${path}: ${w}`), values: out.values };
 }

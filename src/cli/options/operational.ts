@@ -122,8 +122,8 @@ export function addOperationalOptions(cmd: Command): Command {
     .option('--config-sync-period <duration>', 'how often the API objects are re-delivered (default 15m0s; kproxy resyncs its rules every sync period anyway)')
     .option('--oom-score-adj <n>', 'the daemon\'s oom_score_adj, -1000..1000 (default -999)')
     .option('--kube-api-content-type <type>', 'accepted for compatibility; kproxy always reads JSON')
-    .option('--kube-api-qps <n>', 'requests per second to the API server (default 5)')
-    .option('--kube-api-burst <n>', 'request burst to the API server (default 10)')
+    .option('--kube-api-qps <n>', 'accepted and validated (default 5); kproxy makes few requests and does not rate-limit them')
+    .option('--kube-api-burst <n>', 'accepted and validated (default 10); kproxy makes few requests and does not rate-limit them')
     .addOption(new Option('--profiling [bool]', 'accepted for compatibility (no pprof in Node.js)'))
     .option('--conntrack-max-per-core <n>', 'accepted and validated; kproxy leaves conntrack sysctls to the host')
     .option('--conntrack-min <n>', 'accepted and validated; kproxy leaves conntrack sysctls to the host')
@@ -209,10 +209,10 @@ function fromFlags(o: OperationalFlagValues, p: Problems): OperationalSettings {
   };
 }
 
-function fromFile(file: KubeProxyConfigFile, master: string, p: Problems): OperationalSettings {
+function fromFile(file: Pick<KubeProxyConfigFile, 'config'>, master: string, p: Problems, where: (field: string) => string): OperationalSettings {
   const c = file.config;
   const format = c.logging.format;
-  if (format !== 'text' && format !== 'json') p.add(`${file.path}: logging.format`, `must be text or json (got "${format}")`);
+  if (format !== 'text' && format !== 'json') p.add(where('logging.format'), `must be text or json (got "${format}")`);
   return {
     kubeconfig: c.clientConnection.kubeconfig,
     master,
@@ -246,8 +246,11 @@ function fromFile(file: KubeProxyConfigFile, master: string, p: Problems): Opera
   };
 }
 
+/** The resolved settings the operational validation also looks at. */
+type ValidatedProxyFields = Pick<ProxyConfig, 'mode' | 'syncPeriodSeconds' | 'minSyncPeriodSeconds' | 'healthzBindAddress' | 'metricsBindAddress'>;
+
 /** kube-proxy's validation of the resolved configuration (pkg/proxy/apis/config/validation). */
-function validate(s: OperationalSettings, proxy: ProxyConfig, p: Problems, names: (field: string, flag: string) => string): void {
+function validate(s: OperationalSettings, proxy: ValidatedProxyFields, p: Problems, names: (field: string, flag: string) => string): void {
   const check = (ok: boolean, field: string, flag: string, message: string): void => {
     if (!ok) p.add(names(field, flag), message);
   };
@@ -310,10 +313,22 @@ export function operationalFlagsReplacedByConfig(o: OperationalFlagValues): stri
  */
 export function operationalFromOptions(o: OperationalFlagValues, proxy: ProxyConfig, file?: KubeProxyConfigFile): ResolvedOperational {
   const p = new Problems();
-  const settings = file === undefined ? fromFlags(o, p) : fromFile(file, o.master ?? '', p);
+  const settings = file === undefined ? fromFlags(o, p) : fromFile(file, o.master ?? '', p, (field) => `${file.path}: ${field}`);
   validate(settings, proxy, p, (field, flag) => (file === undefined ? flag : `${file.path}: ${field}`));
   if (p.lines.length > 0) throw new KproxyError('E_CONFIG', p.lines.join('\n'));
   return { settings };
+}
+
+/**
+ * The invalid operational fields of a config file being loaded, as `field: message` lines, so
+ * that the loader names them together with the rendering fields (kube-proxy validates the whole
+ * object at once). `proxy` is the file's own rendering settings.
+ */
+export function configFileOperationalProblems(config: KubeProxyConfigFile['config'], proxy: ValidatedProxyFields): string[] {
+  const p = new Problems();
+  const settings = fromFile({ config }, '', p, (field) => field);
+  validate(settings, proxy, p, (field) => field);
+  return p.lines;
 }
 
 /** bindAddress, when set, is the node's primary IP: it goes first among the node IPs. */

@@ -63,7 +63,7 @@ export function addProxyOptions(cmd: Command): Command {
     .option('--mode <mode>', 'short alias of --proxy-mode')
     .option('--config <file>', CONFIG_OPTION_HELP)
     .option('--hostname-override <name>', "the node's name (trimmed, lower-cased; spaces only is an error); wins over the config file's hostnameOverride; default: this machine's hostname")
-    .option('--node-ip <ip>', "one of the node's IPs, when no Node object is given (repeatable)", collectRepeated)
+    .option('--node-ip <ip>', "one of the node's IPs, before the Node object's addresses; the first of a family is the primary (repeatable)", collectRepeated)
     .option('--cluster-cidr <cidrs>', 'the pods\' CIDR range(s), comma-separated (one per IP family): traffic from outside it is masqueraded')
     .option('--detect-local-mode <mode>', 'how pod traffic is recognised: ClusterCIDR (default), NodeCIDR, BridgeInterface, InterfaceNamePrefix')
     .option('--pod-bridge-interface <name>', 'with --detect-local-mode BridgeInterface: the pods\' bridge')

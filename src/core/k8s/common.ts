@@ -2,7 +2,7 @@
 import { parseIP } from '../net/ip.js';
 import { PROTOCOLS, type IPFamily, type Protocol } from '../model/objects.js';
 import { type Field, readInteger, readList, readRecord, readString } from './fields.js';
-import { isDNS1123Label, isIanaServiceName, isPortNumber } from './names.js';
+import { MAX_RULE_NAME_LENGTH, isDNS1123Label, isIanaServiceName, isPortNumber, isRuleSafeName } from './names.js';
 import { type ObjectReporter, quote } from './report.js';
 
 function isProtocol(s: string): s is Protocol {
@@ -98,9 +98,15 @@ export function decodePortName(f: Field, r: ObjectReporter, dropped: string, rul
     return null;
   }
   const valid = rule === 'IANA_SVC_NAME' ? isIanaServiceName : isDNS1123Label;
-  if (n.value !== '' && !valid(n.value)) {
-    r.error(f.path, `${quote(n.value)} is not a valid port name (${rule}); ${dropped} is dropped`);
-    return null;
+  if (n.value === '' || valid(n.value)) return n.value;
+  if (isRuleSafeName(n.value, MAX_RULE_NAME_LENGTH)) {
+    r.warning(f.path, `${quote(n.value)} is not a valid port name (${rule}): an API server refuses it; kube-proxy uses it as it is`);
+    return n.value;
   }
-  return n.value;
+  r.error(
+    f.path,
+    `${quote(n.value)} is not a valid port name (${rule}), and a name in a rule may only hold letters, digits, ".", "_" and "-" ` +
+      `(at most ${MAX_RULE_NAME_LENGTH}); ${dropped} is dropped`,
+  );
+  return null;
 }

@@ -52,7 +52,7 @@ function looseLabel(root: Field, namespaced: boolean | null): string {
   const meta = child(root, 'metadata');
   const name = readString(child(meta, 'name'));
   const ns = readString(child(meta, 'namespace'));
-  const safe = (s: string): boolean => /^[a-z0-9.-]{1,253}$/.test(s);
+  const safe = (s: string): boolean => /^[A-Za-z0-9._-]{1,253}$/.test(s);
   if (name.kind !== 'ok' || !safe(name.value)) return '';
   if (namespaced === false) return name.value;
   if (ns.kind === 'ok' && safe(ns.value)) return objectLabel(ns.value, name.value);

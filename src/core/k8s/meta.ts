@@ -2,7 +2,7 @@
 import type { SourceLocation } from '../model/diagnostics.js';
 import type { ObjectMeta } from '../model/objects.js';
 import { type Field, child, readRecord, readString, recordEntries } from './fields.js';
-import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain } from './names.js';
+import { MAX_RULE_NAME_LENGTH, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isRuleSafeName } from './names.js';
 import { type ObjectReporter, objectLabel, quote } from './report.js';
 
 /** How the API server validates the name of a kind. */
@@ -16,7 +16,31 @@ export interface DecodedMeta {
 
 const SKIPPED = 'the object is skipped';
 
-function decodeName(root: Field, r: ObjectReporter, rule: NameRule): string | null {
+/** What the API server's check for a name of this rule expects, for messages. */
+function expectedName(rule: NameRule): string {
+  return rule === 'service'
+    ? 'a DNS-1123 label: at most 63 lower-case letters, digits and "-"'
+    : 'a DNS-1123 subdomain: lower-case letters, digits, "-" and "."';
+}
+
+/** A name, and the warning to report once the object's full `namespace/name` is known. */
+interface DecodedName {
+  readonly value: string;
+  readonly warning: { readonly field: string; readonly message: string } | null;
+}
+
+function refusedButRendered(value: string, what: string): string {
+  return `${quote(value)} is not a valid ${what}: an API server refuses it; kube-proxy uses it as it is`;
+}
+
+function unsafeName(value: string, what: string, maxLength: number): string {
+  return (
+    `${quote(value)} is not a valid ${what}, and a name in a rule may only hold letters, digits, ".", "_" and "-" ` +
+    `(at most ${maxLength}); ${SKIPPED}`
+  );
+}
+
+function decodeName(root: Field, r: ObjectReporter, rule: NameRule): DecodedName | null {
   const f = child(child(root, 'metadata'), 'name');
   const name = readString(f);
   if (name.kind === 'bad') {
@@ -27,22 +51,24 @@ function decodeName(root: Field, r: ObjectReporter, rule: NameRule): string | nu
     r.error(f.path, `missing; ${SKIPPED}`);
     return null;
   }
-  const valid = rule === 'service' ? isDNS1123Label(name.value) : isDNS1123Subdomain(name.value);
+  const value = name.value;
+  const valid = rule === 'service' ? isDNS1123Label(value) : isDNS1123Subdomain(value);
   if (!valid) {
-    const expected =
-      rule === 'service'
-        ? 'a DNS-1123 label: at most 63 lower-case letters, digits and "-"'
-        : 'a DNS-1123 subdomain: lower-case letters, digits, "-" and "."';
-    r.error(f.path, `${quote(name.value)} is not a valid name (${expected}); ${SKIPPED}`);
-    return null;
+    const what = `name (${expectedName(rule)})`;
+    const maxLength = rule === 'service' ? MAX_RULE_NAME_LENGTH : 253;
+    if (!isRuleSafeName(value, maxLength)) {
+      r.error(f.path, unsafeName(value, what, maxLength));
+      return null;
+    }
+    return { value, warning: { field: f.path, message: refusedButRendered(value, what) } };
   }
-  if (rule === 'service' && !isDNS1035Label(name.value)) {
-    r.warning(f.path, `${quote(name.value)} does not start with a letter: an API server refuses such a Service name`);
+  if (rule === 'service' && !isDNS1035Label(value)) {
+    return { value, warning: { field: f.path, message: `${quote(value)} does not start with a letter: an API server refuses such a Service name` } };
   }
-  return name.value;
+  return { value, warning: null };
 }
 
-function decodeNamespace(root: Field, r: ObjectReporter, namespaced: boolean): string | null {
+function decodeNamespace(root: Field, r: ObjectReporter, name: string, namespaced: boolean): string | null {
   if (!namespaced) return '';
   const f = child(child(root, 'metadata'), 'namespace');
   const ns = readString(f);
@@ -52,8 +78,12 @@ function decodeNamespace(root: Field, r: ObjectReporter, namespaced: boolean): s
   }
   if (ns.kind === 'absent' || ns.value === '') return 'default';
   if (!isDNS1123Label(ns.value)) {
-    r.error(f.path, `${quote(ns.value)} is not a valid namespace (a DNS-1123 label); ${SKIPPED}`);
-    return null;
+    const what = 'namespace (a DNS-1123 label)';
+    if (!isRuleSafeName(ns.value, MAX_RULE_NAME_LENGTH)) {
+      r.error(f.path, unsafeName(ns.value, what, MAX_RULE_NAME_LENGTH));
+      return null;
+    }
+    r.named(objectLabel(ns.value, name)).warning(f.path, refusedButRendered(ns.value, what));
   }
   return ns.value;
 }
@@ -88,11 +118,13 @@ export function decodeMeta(
     unnamed.error(metadata.path, `${rec.problem}; ${SKIPPED}`);
     return null;
   }
-  const name = decodeName(root, unnamed, opts.nameRule);
-  if (name === null) return null;
-  const namespace = decodeNamespace(root, unnamed.named(name), opts.namespaced);
+  const decodedName = decodeName(root, unnamed, opts.nameRule);
+  if (decodedName === null) return null;
+  const name = decodedName.value;
+  const namespace = decodeNamespace(root, unnamed.named(name), name, opts.namespaced);
   if (namespace === null) return null;
   const r = unnamed.named(objectLabel(namespace, name));
+  if (decodedName.warning !== null) r.warning(decodedName.warning.field, decodedName.warning.message);
   const deletion = child(metadata, 'deletionTimestamp');
   const ts = readString(deletion);
   if (ts.kind === 'bad') r.error(deletion.path, `${ts.problem} (dropped)`);

@@ -1,6 +1,7 @@
 /**
- * The API server's name checks (apimachinery validation): names that pass them can never break
- * an iptables rule line or a chain comment, so kproxy refuses every name that fails them.
+ * The API server's name checks (apimachinery validation). A name that fails them but is
+ * rule-safe (see `isRuleSafeName`) is what kube-proxy would still render: kproxy keeps it with a
+ * warning. Any other name could break a rule line or a chain comment, so kproxy refuses it.
  */
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -31,6 +32,19 @@ export function isIanaServiceName(s: string): boolean {
     !s.startsWith('-') &&
     !s.endsWith('-')
   );
+}
+
+/** The longest name kproxy writes into a rule (a DNS-1123 label's limit): comments stay under iptables' 256 characters. */
+export const MAX_RULE_NAME_LENGTH = 63;
+
+/**
+ * Whether a name can go into a rule line, a quoted comment and a `namespace/name:port` string
+ * unchanged and unambiguously: ASCII letters (either case), digits, ".", "_" and "-", at most
+ * `maxLength` characters. No spaces, quotes, backslashes or control characters (they would break
+ * the line) and no "/" or ":" (they would make two Service ports one name).
+ */
+export function isRuleSafeName(s: string, maxLength: number): boolean {
+  return s.length >= 1 && s.length <= maxLength && /^[A-Za-z0-9._-]+$/.test(s);
 }
 
 export function isPortNumber(n: number): boolean {

@@ -21,13 +21,20 @@ export function decodeExternalIPs(spec: Field, r: ObjectReporter): string[] {
 }
 
 export function decodeSourceRanges(spec: Field, r: ObjectReporter): string[] {
-  const entries = decodeStringList(child(spec, 'loadBalancerSourceRanges'), r) ?? [];
+  const field = child(spec, 'loadBalancerSourceRanges');
+  const entries = decodeStringList(field, r) ?? [];
   const out: string[] = [];
   for (const e of entries) {
     const trimmed = e.value.trim();
     if (trimmed === '') r.warning(e.path, 'empty; ignored (as kube-proxy does)');
     else if (parseCIDR(trimmed) === null) r.error(e.path, `${quote(e.value)} is not a CIDR (dropped)`);
     else out.push(trimmed);
+  }
+  if (out.length === 0 && entries.some((e) => e.value.trim() !== '')) {
+    r.warning(
+      field.path,
+      'no range is left: as kube-proxy, kproxy then accepts load-balancer traffic from every source',
+    );
   }
   return out;
 }

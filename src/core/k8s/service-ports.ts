@@ -5,7 +5,7 @@
 import type { ServicePortSpec } from '../model/objects.js';
 import { type Field, child, readInteger, readList } from './fields.js';
 import { decodePortName, decodeProtocol, decodeRequiredPort, isMappingItem } from './common.js';
-import { isIanaServiceName, isInDefaultNodePortRange, isPortNumber } from './names.js';
+import { MAX_RULE_NAME_LENGTH, isIanaServiceName, isInDefaultNodePortRange, isPortNumber, isRuleSafeName } from './names.js';
 import { type ObjectReporter, quote } from './report.js';
 
 function decodeTargetPort(f: Field, port: number, r: ObjectReporter): number | string {
@@ -25,7 +25,10 @@ function decodeTargetPort(f: Field, port: number, r: ObjectReporter): number | s
     return Number(v);
   }
   if (!isIanaServiceName(v)) {
-    r.warning(f.path, `${quote(v)} is not a valid port name (IANA_SVC_NAME): an API server refuses it, and no container port can match it`);
+    const matching = isRuleSafeName(v, MAX_RULE_NAME_LENGTH)
+      ? 'container ports of that name still match it, as kube-proxy would see them'
+      : 'no container port can match it';
+    r.warning(f.path, `${quote(v)} is not a valid port name (IANA_SVC_NAME): an API server refuses it; ${matching}`);
   }
   return v;
 }

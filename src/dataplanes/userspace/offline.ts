@@ -12,11 +12,17 @@ import { renderUserspace, type PortAssignment, type UserspaceHost } from './rend
 /** Where offline rendering takes ports from when no --proxy-port-range is given (Linux's default ephemeral range). */
 const OFFLINE_DEFAULT_RANGE: PortRange = { base: 32768, size: 60999 - 32768 + 1 };
 
-/** Ports for every frontend of the plan, allocated next-fit in frontend order. */
+/**
+ * Ports for the frontends of the plan, allocated next-fit in frontend order; once the range is
+ * exhausted the remaining frontends get none (their service ports get no rules, as in the daemon).
+ */
 export function assignPorts(plan: ListenerPlan, range: PortRange): Map<string, number> {
   const allocator = new PortRangeAllocator(range);
   const out = new Map<string, number>();
-  for (const f of plan.frontends) out.set(f.id, allocator.allocate());
+  for (const f of plan.frontends) {
+    if (allocator.free === 0) break;
+    out.set(f.id, allocator.allocate());
+  }
   return out;
 }
 
@@ -33,6 +39,11 @@ function describeListeners(plan: ListenerPlan, ports: PortAssignment, header: re
   for (const f of plan.frontends) lines.push(frontendLine(f, ports.get(f.id)));
   if (plan.frontends.length === 0) lines.push('#   (none)');
   for (const s of plan.skipped) lines.push(`# skipped ${s.spn}: ${s.reason}`);
+  const unassigned = plan.frontends.filter((f) => !ports.has(f.id));
+  if (unassigned.length > 0) {
+    const spns = [...new Set(unassigned.map((f) => f.spn))].join(', ');
+    lines.push(`# not proxied (no port left in the range, so no rules): ${spns}`);
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -177,12 +177,24 @@ function writeServicePort(w: Writer, sf: ServicePortFrontends, detector: LocalTr
   }
 }
 
+function servicePortFrontends(sf: ServicePortFrontends): Frontend[] {
+  return [sf.internal, sf.external, sf.cluster, sf.denied].filter((f): f is Frontend => f !== null);
+}
+
+/**
+ * Service ports whose listeners all have a port: the others (no port could be had) get no
+ * portal rules, so their traffic is not redirected to a port nothing listens on.
+ */
+export function proxiedServicePorts(plan: ListenerPlan, ports: PortAssignment): ServicePortFrontends[] {
+  return plan.servicePorts.filter((sf) => servicePortFrontends(sf).every((f) => ports.has(f.id)));
+}
+
 /** The restore transaction: the five chains, declared (so flushed) and refilled. */
 export function renderUserspace(input: UserspaceRenderInput): Ruleset {
   const w = new Writer(input);
   const { state } = input;
   const npa = state.nodePortAddresses;
   const nodePortIPs: readonly (string | null)[] = npa.kind === 'all' ? [null] : npa.ips;
-  for (const sf of input.plan.servicePorts) writeServicePort(w, sf, state.localDetector, nodePortIPs);
+  for (const sf of proxiedServicePorts(input.plan, input.ports)) writeServicePort(w, sf, state.localDetector, nodePortIPs);
   return rulesetOf(w.filter, w.nat);
 }

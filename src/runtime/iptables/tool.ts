@@ -95,6 +95,18 @@ export class IptablesTool {
 }
 
 /** Reads a sysctl of this network namespace; "0" when it cannot be read (conntrack not loaded). */
+const ROUTE_LOCALNET = 'net/ipv4/conf/all/route_localnet';
+
+/**
+ * Sets net.ipv4.conf.all.route_localnet to 1 unless it already is (as kube-proxy does for
+ * localhost NodePorts). The sysctl belongs to the network namespace this process runs in.
+ */
+export function ensureRouteLocalnet(): 'set' | 'already' {
+  if (readSysctl(ROUTE_LOCALNET) === '1') return 'already';
+  fs.writeFileSync(`/proc/sys/${ROUTE_LOCALNET}`, '1\n');
+  return 'set';
+}
+
 function readSysctl(name: string): string {
   try {
     return fs.readFileSync(`/proc/sys/${name}`, 'utf8').trim();

@@ -7,7 +7,7 @@ import { findLeftovers, runIsAlive, teardownRun, type TeardownReport } from './c
 import { listNetns } from './netns.js';
 import { isPodServer } from './processes.js';
 import { runNetnsPrefix } from './naming.js';
-import { DEFAULT_SANDBOX_NAME, checkSandboxName, defaultStateRoot, listStateDirs, readState } from './store.js';
+import { DEFAULT_SANDBOX_NAME, checkSandboxName, defaultStateRoot, listStateDirs, readState, requireRoot } from './store.js';
 import type { SandboxState } from './types.js';
 import { sandboxPaths } from './store.js';
 
@@ -24,6 +24,7 @@ export interface DownReport {
 /** Removes sandbox `name` and the leftovers of crashed runs. Missing `name` is not an error. */
 export async function removeSandbox(name = DEFAULT_SANDBOX_NAME, options: RootOptions = {}): Promise<DownReport> {
   checkSandboxName(name);
+  requireRoot('removing a sandbox');
   const stateDir = path.join(options.stateRoot ?? defaultStateRoot(), name);
   const removed: (TeardownReport & { name: string | null })[] = [];
   const state = await readState(stateDir);
@@ -34,6 +35,7 @@ export async function removeSandbox(name = DEFAULT_SANDBOX_NAME, options: RootOp
 
 /** Removes every sandbox under the state root (alive or not) and every leftover. */
 export async function removeAllSandboxes(options: RootOptions = {}): Promise<DownReport> {
+  requireRoot('removing sandboxes');
   const removed: (TeardownReport & { name: string | null })[] = [];
   for (const dir of await listStateDirs(options.stateRoot ?? defaultStateRoot())) {
     const state = await readState(dir);
@@ -45,6 +47,7 @@ export async function removeAllSandboxes(options: RootOptions = {}): Promise<Dow
 
 /** Removes runs whose processes are all dead (crashed `up`s, killed test processes). */
 export async function removeLeftovers(): Promise<DownReport> {
+  requireRoot('removing leftovers of sandboxes');
   const removed: (TeardownReport & { name: string | null })[] = [];
   for (const leftover of await findLeftovers()) {
     removed.push({ ...(await teardownRun(leftover.id, leftover.state)), name: leftover.state?.name ?? null });

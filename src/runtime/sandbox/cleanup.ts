@@ -58,6 +58,13 @@ export interface Leftover {
   readonly state: SandboxState | null;
 }
 
+function isPermissionDenied(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ('code' in e && (e.code === 'EACCES' || e.code === 'EPERM')) return true;
+  }
+  return false;
+}
+
 /** Runs that are dead but left namespaces or state behind. */
 export async function findLeftovers(): Promise<Leftover[]> {
   const byId = new Map<string, string[]>();
@@ -69,7 +76,14 @@ export async function findLeftovers(): Promise<Leftover[]> {
   const out: Leftover[] = [];
   for (const [id, namespaces] of [...byId.entries()].sort()) {
     const record = await readRunRecord(id);
-    const state = record === null ? null : await readState(record.stateDir).catch(() => null);
+    let state: SandboxState | null = null;
+    try {
+      state = record === null ? null : await readState(record.stateDir);
+    } catch (err) {
+      // A state we may not read (another user's run, seen without root) tells nothing of its
+      // owner: never call that run dead. A corrupt one is a crashed run's.
+      if (isPermissionDenied(err)) continue;
+    }
     if (state !== null && runIsAlive(state)) continue;
     out.push({ id, namespaces, state });
   }

@@ -14,7 +14,8 @@ import { listNetns, setupExternal, setupNode, setupRoutes } from './netns.js';
 import { runIdOfNetns } from './naming.js';
 import { planSandbox } from './plan.js';
 import { startPods } from './pod-lifecycle.js';
-import { onTerminationSignal } from './signals.js';
+import { stopProcess, type StartedServer } from './processes.js';
+import { guardAgainstSignals } from './signals.js';
 import {
   DEFAULT_SANDBOX_NAME,
   checkSandboxName,
@@ -23,6 +24,7 @@ import {
   prepareStateDir,
   readState,
   registerRun,
+  requireRoot,
   writeFileAtomic,
   writeState,
   sandboxPaths,
@@ -43,6 +45,7 @@ export interface SandboxOptions {
 }
 
 export const DEFAULT_READY_TIMEOUT_MS = 15_000;
+
 
 async function newRunId(): Promise<string> {
   const taken = new Set([...(await listNetns()).map(runIdOfNetns), ...(await listRunIds())]);
@@ -67,9 +70,7 @@ export async function commitState(state: SandboxState): Promise<void> {
 export async function buildSandbox(objects: ClusterObjects, options: SandboxOptions = {}): Promise<SandboxState> {
   const name = options.name ?? DEFAULT_SANDBOX_NAME;
   checkSandboxName(name);
-  if (process.getuid?.() !== 0) {
-    throw new KproxyError('E_SANDBOX', 'the sandbox needs root: it creates network namespaces (see SANDBOX.md)');
-  }
+  requireRoot('building a sandbox');
   const progress = options.onProgress ?? ((): void => undefined);
   const stateDir = path.join(options.stateRoot ?? defaultStateRoot(), name);
   const existing = await readState(stateDir);
@@ -97,30 +98,45 @@ export async function buildSandbox(objects: ClusterObjects, options: SandboxOpti
   // live owner pid), so a concurrent `down` never mistakes this run for a leftover.
   await writeState(state);
   await registerRun({ id, stateDir });
-  const cleanup = (): Promise<void> => teardownRun(id, state).then(() => undefined);
-  const unregister = onTerminationSignal(cleanup);
+  // A signal stops the build at its next step, waits for the steps in flight (a namespace being
+  // made, a server being spawned), then removes everything, including servers not yet recorded.
+  const spawned: StartedServer[] = [];
+  const removeEverything = async (): Promise<void> => {
+    await Promise.all(spawned.filter((s) => !s.exited()).map((s) => stopProcess(s.pid)));
+    await teardownRun(id, state);
+  };
+  const guard = guardAgainstSignals(removeEverything);
+  const checkpoint = (): void => guard.checkpoint();
   try {
     progress(`creating the external namespace ${state.externalNetns}`);
     await setupExternal(state);
     for (const node of state.nodes) {
+      checkpoint();
       progress(`creating node ${node.name} (${node.netns}, ${node.address}, podCIDR ${node.podCIDR})`);
       await setupNode(state, node);
     }
+    checkpoint();
     await setupRoutes(state);
     progress(`creating ${state.pods.length} pod(s) and starting their servers`);
-    const started = await startPods(state, state.pods, paths, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    const started = await startPods(state, state.pods, paths, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, {
+      checkpoint,
+      onSpawn: (server) => spawned.push(server),
+    });
     state = { ...state, pods: started.map((s) => s.pod) };
     await writeState(state);
-    await Promise.all(started.map((s) => s.ready));
+    await Promise.race([Promise.all(started.map((s) => s.ready)), guard.signalled]);
+    checkpoint();
     state = { ...allPodsRunning(state), phase: 'up' };
     await commitState(state);
     progress(`sandbox "${name}" is up (run ${id}); manifests: ${paths.manifestFile}`);
     return state;
   } catch (err) {
-    progress(`sandbox "${name}" failed; removing what was made`);
-    await teardownRun(id, state).catch(() => undefined);
-    throw err;
+    const sig = guard.signal();
+    progress(sig === null ? `sandbox "${name}" failed; removing what was made` : `removing what was made`);
+    await removeEverything().catch(() => undefined);
+    // A command the terminal's Ctrl-C also reached fails in its own words; the signal is the cause.
+    throw sig === null ? err : new KproxyError('E_SANDBOX', `interrupted by ${sig}`, { cause: err });
   } finally {
-    unregister();
+    guard.done();
   }
 }

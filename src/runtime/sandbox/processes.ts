@@ -81,6 +81,8 @@ export interface PodServerSpec {
 
 export interface StartedServer {
   readonly pid: number;
+  /** Whether the child is known to have exited (its pid may then be reused: signal it no more). */
+  readonly exited: () => boolean;
   /** Resolves once the server listens on every port; rejects if it exits or times out first. */
   readonly ready: Promise<void>;
 }
@@ -121,5 +123,5 @@ export function startPodServer(spec: PodServerSpec, logFile: string, readyTimeou
       await sleep(15);
     }
   })();
-  return { pid, ready };
+  return { pid, ready, exited: () => status.exited !== null };
 }

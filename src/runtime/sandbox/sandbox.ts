@@ -25,9 +25,11 @@ import {
 import { teardownRun, type TeardownReport } from './cleanup.js';
 import { teardownRunSync } from './cleanup-sync.js';
 import { DEFAULT_READY_TIMEOUT_MS, buildSandbox, commitState, type SandboxOptions } from './create.js';
-import { removePodFromKernel, startPods } from './pod-lifecycle.js';
-import { onTerminationSignal } from './signals.js';
-import { DEFAULT_SANDBOX_NAME, checkSandboxName, defaultStateRoot, readState, sandboxPaths, withStateLock } from './store.js';
+import { deleteNetns } from './netns.js';
+import { removeOrphanPods, removePodFromKernel, startPods } from './pod-lifecycle.js';
+import { stopProcess, type StartedServer } from './processes.js';
+import { guardAgainstSignals, onTerminationSignal } from './signals.js';
+import { DEFAULT_SANDBOX_NAME, checkSandboxName, defaultStateRoot, readState, requireRoot, sandboxPaths, withStateLock } from './store.js';
 import { execInNetns, httpRequests, udpRequests, type TrafficOptions } from './traffic.js';
 import type { TrafficResult } from './traffic-types.js';
 import type { SandboxNodeState, SandboxPodState, SandboxState } from './types.js';
@@ -274,13 +276,34 @@ export class Sandbox {
       await commit(state);
       return state;
     }
-    const started = await startPods(state, added, sandboxPaths(state.stateDir), DEFAULT_READY_TIMEOUT_MS);
-    let next = replacePods(state, started.map((s) => s.pod));
-    await commit(next);
-    await Promise.all(started.map((s) => s.ready));
-    next = markRunning(next, new Set(added.map(podKey)));
-    await commit(next);
-    return next;
+    // As in `up`: a signal (or a failure) stops the start at its next step, waits for the steps in
+    // flight, and takes the new pods away again, so no pod is left that the state does not name.
+    const spawned: StartedServer[] = [];
+    const guard = guardAgainstSignals();
+    let committed: SandboxState | null = null;
+    try {
+      const started = await startPods(state, added, sandboxPaths(state.stateDir), DEFAULT_READY_TIMEOUT_MS, {
+        checkpoint: () => guard.checkpoint(),
+        onSpawn: (server) => spawned.push(server),
+      });
+      guard.checkpoint();
+      let next = replacePods(state, started.map((s) => s.pod));
+      await commit(next);
+      committed = next;
+      await Promise.race([Promise.all(started.map((s) => s.ready)), guard.signalled]);
+      guard.checkpoint();
+      next = markRunning(next, new Set(added.map(podKey)));
+      await commit(next);
+      return next;
+    } catch (err) {
+      await Promise.all(spawned.filter((s) => !s.exited()).map((s) => stopProcess(s.pid)));
+      await Promise.all(added.map((p) => deleteNetns(p.netns)));
+      if (committed !== null) await commit(withoutPods(committed, new Set(added.map(podKey)))).catch(() => undefined);
+      const sig = guard.signal();
+      throw sig === null ? err : new KproxyError('E_SANDBOX', `interrupted by ${sig}; the new pods were removed`, { cause: err });
+    } finally {
+      guard.done();
+    }
   }
 
   private async change(
@@ -292,6 +315,7 @@ export class Sandbox {
     if (this.closed) throw new KproxyError('E_SANDBOX', `sandbox "${this.name}" was removed`);
     const result = await withStateLock(this.current.stateDir, async () => {
       const state = await this.reapExpired(await this.refresh());
+      await removeOrphanPods(state);
       const commit = async (s: SandboxState): Promise<void> => {
         await commitState(s);
         this.current = s;
@@ -365,6 +389,7 @@ export async function createSandbox(objects: ClusterObjects, options: CreateOpti
 /** A handle on an existing sandbox (made by another process, e.g. `kproxy sandbox up`). */
 export async function openSandbox(name = DEFAULT_SANDBOX_NAME, options: OpenOptions = {}): Promise<Sandbox> {
   checkSandboxName(name);
+  requireRoot(`using sandbox "${name}"`);
   const stateDir = path.join(options.stateRoot ?? defaultStateRoot(), name);
   const state = await readState(stateDir);
   if (state === null) throw new KproxyError('E_SANDBOX', `there is no sandbox "${name}" (no state in ${stateDir})`);

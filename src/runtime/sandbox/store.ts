@@ -19,6 +19,16 @@ export function defaultStateRoot(): string {
   return process.env['KPROXY_SANDBOX_DIR'] ?? DEFAULT_STATE_ROOT;
 }
 
+/**
+ * Sandboxes are made and changed as root only. Without root, the processes and states of other
+ * runs look dead or unreadable, so nothing may be removed on that basis.
+ */
+export function requireRoot(action: string): void {
+  if (process.getuid?.() !== 0) {
+    throw new KproxyError('E_SANDBOX', `${action} needs root: sandboxes are network namespaces (see docs/sandbox.md)`);
+  }
+}
+
 export function checkSandboxName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
     throw new KproxyError(

@@ -49,7 +49,12 @@ export class UserspaceProxy {
     this.allocator = opts.portRange === null ? null : new PortRangeAllocator(opts.portRange);
   }
 
-  /** The proxy port of every frontend of `plan` once the listeners match it. */
+  /**
+   * The proxy port of every frontend of `plan` once the listeners match it. A frontend whose
+   * listener cannot be opened (the range is exhausted, the port is refused) is logged and left
+   * out, and tried again at the next reconcile; the others are served (as kube-proxy went on with
+   * the other services when one failed to start).
+   */
   async reconcile(plan: ListenerPlan): Promise<Map<string, number>> {
     const wanted = new Map(plan.frontends.map((f) => [f.id, f]));
     for (const [id, l] of [...this.listeners]) {
@@ -60,7 +65,16 @@ export class UserspaceProxy {
       this.balancer.update(f.id, f.endpoints, f.affinity);
       let l = this.listeners.get(f.id);
       if (l === undefined) {
-        l = await this.openListener(f);
+        try {
+          l = await this.openListener(f);
+        } catch (err) {
+          this.balancer.remove(f.id);
+          this.opts.log.error('cannot open a proxy listener; the service port is not proxied', {
+            frontend: f.id,
+            error: err instanceof Error ? err.message : String(err),
+          });
+          continue;
+        }
         this.listeners.set(f.id, l);
       }
       ports.set(f.id, l.listener.port);

@@ -9,6 +9,8 @@
 import type { TrafficResult } from '../../../src/runtime/sandbox/index.js';
 import { chiSquare } from '../scenarios/stats.js';
 
+export { chiSquareSurvival } from '../scenarios/stats.js';
+
 /** Categories expected fewer times than this are merged with others before the chi-square test (the usual rule). */
 export const MIN_EXPECTED_COUNT = 5;
 
@@ -30,48 +32,14 @@ function show(counts: ReadonlyMap<string, number>, digits = 0): string {
   return [...counts].map(([k, v]) => `${k}=${digits === 0 ? String(v) : v.toFixed(digits)}`).join(' ');
 }
 
-/** erfc by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7; the relative error stays small in the tail). */
-function erfc(z: number): number {
-  const t = 1 / (1 + 0.3275911 * z);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return poly * Math.exp(-z * z);
-}
-
-/**
- * Pr(X ≥ x) for X ~ χ²(df), df a positive whole number, by the closed forms: for even df a
- * finite Poisson sum, for odd df erfc plus a finite sum.
- */
-export function chiSquareSurvival(x: number, df: number): number {
-  if (x <= 0) return 1;
-  if (x === Infinity) return 0;
-  const h = x / 2;
-  if (df % 2 === 0) {
-    let term = Math.exp(-h);
-    let sum = term;
-    for (let i = 1; i < df / 2; i++) {
-      term *= h / i;
-      sum += term;
-    }
-    return Math.min(1, sum);
-  }
-  // Q(x; ν+2) = Q(x; ν) + h^(ν/2) e^(-h) / Γ(ν/2 + 1), from Q(x; 1) = erfc(√h); Γ(3/2) = √π / 2
-  let q = erfc(Math.sqrt(h));
-  let term = (Math.sqrt(h) * Math.exp(-h)) / (Math.sqrt(Math.PI) / 2);
-  for (let nu = 1; nu < df; nu += 2) {
-    q += term;
-    term *= h / (nu / 2 + 1);
-  }
-  return Math.min(1, q);
-}
-
-/** The level below which a comparison fails: p < 0.001, as the scenario table's own chi-square test. */
+/** The level below which a comparison fails by default (a caller running many tests passes its own). */
 export const DEFAULT_ALPHA = 0.001;
 
 /**
  * Observed counts against predicted shares (summing to 1). Fails when the kernel did something
  * the tracer gives probability 0, or when chi-square rejects the prediction at p < alpha (0.001
  * by default; a caller running many tests passes a smaller level, so that the chance of one
- * false alarm among them stays at 0.001).
+ * false alarm among them stays within its budget).
  */
 export function compareCounts(
   observed: ReadonlyMap<string, number>,
@@ -104,12 +72,10 @@ export function compareCounts(
   const test = chiSquare(
     groups.map((g) => g.observed),
     groups.map((g) => g.expected / total),
+    alpha,
   );
-  const p = chiSquareSurvival(test.statistic, test.degreesOfFreedom);
-  // At the default level, stats.ts's table of critical values decides (the same test as the scenario table's).
-  const ok = alpha === DEFAULT_ALPHA ? test.consistent : p >= alpha;
-  const verdict = `χ²=${test.statistic.toFixed(2)} (df ${test.degreesOfFreedom}, p=${p.toPrecision(3)}; fails below p=${alpha.toPrecision(2)})`;
-  return { ok, tested: true, detail: `${verdict}; observed vs expected: ${label}` };
+  const verdict = `χ²=${test.statistic.toFixed(2)} (df ${test.degreesOfFreedom}, p=${test.p.toPrecision(3)}; fails below p=${alpha.toPrecision(2)})`;
+  return { ok: test.consistent, tested: true, detail: `${verdict}; observed vs expected: ${label}` };
 }
 
 /** What the client saw, by category. */

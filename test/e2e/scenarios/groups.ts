@@ -56,6 +56,9 @@ export const GROUPS: Readonly<Record<GroupName, GroupSpec>> = {
         `  type: NodePort\n  sessionAffinity: ClientIP\n  sessionAffinityConfig: {clientIP: {timeoutSeconds: 1}}\n${PORT_80}`,
       ),
       service('nothing', 'nothing', PORT_80),
+      // Stickiness for as long as a test runs (kube-proxy's default of 3 hours): with web-sticky's
+      // 1 s, a client held up for a second between two requests would be free to move.
+      service('web-sticky-long', 'web', `  type: NodePort\n  sessionAffinity: ClientIP\n${PORT_80}`),
     ].join('---\n'),
   },
   'two-nodes': {

@@ -100,10 +100,11 @@ function runGroup(mode: ProxyMode, group: GroupName, scenarios: readonly Scenari
       }
       for (const [i, node] of sb.nodes.entries()) {
         const d = daemons[i];
+        // A bound for a proxy that never syncs, well above a slow start on a loaded machine.
         await waitFor(`the proxy on ${node.name} to sync`, async () => {
           if (d !== undefined && d.child.exitCode !== null) throw new Error(`kproxy run exited:\n${d.logs()}`);
           return firstSyncDone(node.netns);
-        });
+        }, 60_000);
       }
     });
 
