@@ -54,20 +54,31 @@ export interface TcpDialOptions extends DialOptions {
 }
 
 /** One TCP connect with a deadline. */
-function connectTcp(endpoint: FrontendEndpoint, timeoutMs: number): Promise<Connected<BackendStream>> {
+export function connectTcp(endpoint: FrontendEndpoint, timeoutMs: number): Promise<Connected<BackendStream>> {
   return new Promise((resolve) => {
     const backend = new BackendStream();
     const socket = backend.socket;
+    let settled = false;
+    // After a stalled event loop, timers run before the I/O poll that would report a connect that
+    // completed meanwhile; deciding in the check phase (after the poll) does not fail a live endpoint.
     const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ ok: false, error: `dial tcp ${endpoint.endpoint}: i/o timeout after ${timeoutMs} ms`, code: DIAL_TIMEOUT_CODE });
+      setImmediate(() => {
+        if (settled) return;
+        settled = true;
+        socket.destroy();
+        resolve({ ok: false, error: `dial tcp ${endpoint.endpoint}: i/o timeout after ${timeoutMs} ms`, code: DIAL_TIMEOUT_CODE });
+      });
     }, timeoutMs);
     socket.once('connect', () => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve({ ok: true, value: backend });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.destroy();
       resolve({ ok: false, error: `dial tcp ${endpoint.endpoint}: ${err.code ?? err.message}`, code: err.code ?? 'EUNKNOWN' });
