@@ -207,11 +207,12 @@ async function runDaemon(opts: RunFlagValues): Promise<void> {
 }
 
 /** kube-proxy sets its own OOM score (-999 by default) so that the kernel kills it last. */
-function applyOomScoreAdj(value: number, log: { warn(msg: string, fields?: Record<string, string>): void }): void {
+function applyOomScoreAdj(value: number, log: { info(msg: string, fields?: Record<string, string>): void }): void {
   try {
     fs.writeFileSync('/proc/self/oom_score_adj', String(value));
   } catch (err) {
-    log.warn('cannot set oom_score_adj', { value: String(value), error: err instanceof Error ? err.message : String(err) });
+    // Lowering it needs CAP_SYS_RESOURCE, which containers often lack; kube-proxy only notes this at -v=2.
+    log.info('oom_score_adj not applied', { value: String(value), error: err instanceof Error ? err.message : String(err) });
   }
 }
 
