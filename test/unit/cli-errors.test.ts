@@ -103,7 +103,7 @@ test('with --config, only --hostname-override, --master and --logging-format app
   assert.equal(r.status, 0, r.stderr);
   assert.match(
     r.stderr,
-    /^kproxy: warning: --healthz-bind-address, --iptables-sync-period, --kubeconfig, --masquerade-all: ignored because --config .* is given \(as kube-proxy does\)$/m,
+    /^flags: --healthz-bind-address, --iptables-sync-period, --kubeconfig, --masquerade-all: warning: ignored because --config .* is given \(as kube-proxy does\)$/m,
   );
   const text = readFileSync(written, 'utf8');
   assert.match(text, /^hostnameOverride: node-7$/m);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { KproxyError } from '../../src/core/errors.js';
+import { formatDiagnostic } from '../../src/core/model/diagnostics.js';
 import { parseKubeProxyConfiguration } from '../../src/cli/options/kube-proxy-config.js';
 import { readTextFileSync } from '../../src/runtime/io.js';
 import { runKproxy } from '../helpers/cli.js';
@@ -63,7 +64,7 @@ test('the sync periods of the active mode are checked against each other', () =>
 
 test('kubeadm\'s file as written is valid, and unknown fields are only warnings', () => {
   const file = parseKubeProxyConfiguration(edited({ 'portRange: ""': 'portRange: ""\nbogusField: 1' }), 'config.conf');
-  assert.deepEqual(file.warnings, ['config.conf: bogusField: unknown field, ignored']);
+  assert.deepEqual(file.warnings.map(formatDiagnostic), ['config.conf: bogusField: warning: unknown field, ignored']);
   assert.equal(file.config.oomScoreAdj, -999);
 });
 
@@ -76,6 +77,24 @@ test('rules --config refuses a file with an invalid operational field, naming it
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /config\.conf: oomScoreAdj: must be within the range \[-1000, 1000\] \(got -5000\)/);
     assert.equal(r.stdout, '');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('rules --config prints a config-file warning located at the field, as README states (CONFIG-FILE: field: warning: ...)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kproxy-config-warning-'));
+  try {
+    const path = join(dir, 'config.conf');
+    await writeFile(path, edited({ 'portRange: ""': 'portRange: ""\nbogusField: 1' }));
+    const r = runKproxy(['rules', '--config', path, '-f', repoPath('examples/article-nginx-endpoints.yaml'), '--hostname-override', 'node-1', '--masquerade-all']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stderr.split('\n').filter((l) => l !== ''), [
+      `${path}: bogusField: warning: unknown field, ignored`,
+      `flags: --masquerade-all: warning: ignored because --config ${path} is given (as kube-proxy does)`,
+    ]);
+    const readme = readTextFileSync(repoPath('README.md'));
+    assert.match(readme, /`CONFIG-FILE: nodePortAddresses: warning: \.\.\.`/, 'the documented form');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { DEFAULT_PROXY_CONFIG } from '../../src/core/model/config.js';
+import { formatDiagnostic } from '../../src/core/model/diagnostics.js';
 import { goDuration, v1alpha1Yaml } from '../../src/cli/options/effective-config.js';
 import { parseKubeProxyConfiguration } from '../../src/cli/options/kube-proxy-config.js';
 import { DEFAULT_OPERATIONAL, operationalFlagsReplacedByConfig, operationalFromOptions, withBindAddress } from '../../src/cli/options/operational.js';
@@ -19,7 +20,7 @@ function fromFile(body: string, flags: Record<string, string> = {}): ReturnType<
   const file = parseKubeProxyConfiguration(HEAD + body, 'kp.yaml');
   const proxy = proxyConfigFromOptions({ hostnameOverride: 'n1' }, file, operationalFlagsReplacedByConfig(flags));
   const op = operationalFromOptions(flags, proxy.config, file);
-  return { ...op, warnings: proxy.warnings };
+  return { ...op, warnings: proxy.warnings.map(formatDiagnostic) };
 }
 
 test('the file\'s operational fields are read; flags it replaces are ignored with a warning; --master still applies', () => {
@@ -50,7 +51,7 @@ test('the file\'s operational fields are read; flags it replaces are ignored wit
   assert.equal(s.loggingFormat, 'json');
   assert.deepEqual(s.ipvs.excludeCIDRs, ['10.0.0.0/8']);
   assert.equal(s.ipvs.strictARP, true);
-  assert.match(r.warnings.join('\n'), /--kubeconfig, --oom-score-adj: ignored because --config kp\.yaml is given/);
+  assert.match(r.warnings.join('\n'), /^flags: --kubeconfig, --oom-score-adj: warning: ignored because --config kp\.yaml is given/m);
 });
 
 test('without a file the flags apply, over kube-proxy\'s defaults', () => {
@@ -120,7 +121,7 @@ test('invalid values are all reported at once, each by its field path (file) or 
 
 test('unknown fields are warnings that name the field; wrong types are errors', () => {
   const file = parseKubeProxyConfiguration(HEAD + 'bogus: 1\nlogging: {format: text, colour: blue}\n', 'u.yaml');
-  assert.deepEqual(file.warnings, ['u.yaml: bogus: unknown field, ignored', 'u.yaml: logging.colour: unknown field, ignored']);
+  assert.deepEqual(file.warnings.map(formatDiagnostic), ['u.yaml: bogus: warning: unknown field, ignored', 'u.yaml: logging.colour: warning: unknown field, ignored']);
   assert.throws(() => parseKubeProxyConfiguration(HEAD + 'oomScoreAdj: lots\n', 't.yaml'), /t\.yaml: oomScoreAdj: must be an integer/);
 });
 

@@ -9,6 +9,7 @@ import { DEFAULT_OPERATIONAL } from '../../src/cli/options/operational.js';
 import { proxyConfigFromOptions } from '../../src/cli/options/proxy-options.js';
 import { checkDuration } from '../../src/cli/options/validate.js';
 import { isKproxyError } from '../../src/core/errors.js';
+import { formatDiagnostic } from '../../src/core/model/diagnostics.js';
 
 function request(...args: string[]): ReturnType<typeof rulesRequestFromOptions> {
   return rulesRequestFromOptions(parseRulesFlags([...args, '-f', 'x.yaml']));
@@ -129,12 +130,12 @@ test('with --config, proxy flags other than --hostname-override (and kproxy\'s -
   assert.deepEqual(r.config.clusterCIDRs, ['10.244.0.0/16']);
   assert.equal(r.config.nodeName, 'other');
   assert.deepEqual(r.config.nodeIPs, ['10.1.1.1']);
-  assert.deepEqual(r.warnings, ['--cluster-cidr, --masquerade-all: ignored because --config kp.yaml is given (as kube-proxy does)']);
+  assert.deepEqual(r.warnings.map(formatDiagnostic), ['flags: --cluster-cidr, --masquerade-all: warning: ignored because --config kp.yaml is given (as kube-proxy does)']);
 });
 
 test('unknown config fields are warnings; invalid ones are errors naming file and field', () => {
   const file = parseKubeProxyConfiguration(CONFIG + 'bogus: 1\niptables2: {}\n', 'kp.yaml');
-  assert.deepEqual(file.warnings, ['kp.yaml: bogus: unknown field, ignored', 'kp.yaml: iptables2: unknown field, ignored']);
+  assert.deepEqual(file.warnings.map(formatDiagnostic), ['kp.yaml: bogus: warning: unknown field, ignored', 'kp.yaml: iptables2: warning: unknown field, ignored']);
   const bad = (text: string, pattern: RegExp): void => {
     assert.throws(() => parseKubeProxyConfiguration(text, 'kp.yaml'), (err: unknown) => isKproxyError(err) && err.code === 'E_CONFIG' && pattern.test(err.message));
   };
@@ -177,7 +178,7 @@ test('with --config, --proxy-port-range and --udp-timeout are ignored for the fi
   const r = proxyConfigFromOptions({ proxyPortRange: '32000-32010', udpTimeout: '5s' }, file);
   assert.equal(r.config.proxyPortRange, '31000-31010');
   assert.equal(r.config.udpIdleTimeoutMs, 2000);
-  assert.deepEqual(r.warnings, ['--proxy-port-range, --udp-timeout: ignored because --config kp.yaml is given (as kube-proxy does)']);
+  assert.deepEqual(r.warnings.map(formatDiagnostic), ['flags: --proxy-port-range, --udp-timeout: warning: ignored because --config kp.yaml is given (as kube-proxy does)']);
 });
 
 test('bad portRange and udpIdleTimeout values are errors naming the field (file) or the flag', () => {

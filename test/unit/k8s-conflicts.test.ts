@@ -175,3 +175,25 @@ test('property check is not vacuous: generated inputs do produce conflicts', () 
   const { diagnostics } = pipeline(toDocuments(services));
   assert.ok(diagnostics.some((l) => l.includes('a/s2 sorts later and loses it')), diagnostics.join('\n'));
 });
+
+test('conflict errors take the place of the losing Service\'s document among the other diagnostics', () => {
+  const loser = np('b', '10.0.0.2', '- {port: 80, nodePort: 30080}\n- {name: bad, port: 81, protocol: HTTP}');
+  const winner = np('a', '10.0.0.1', '- {port: 80, nodePort: 30080}\n- {name: bad, port: 81, protocol: HTTP}');
+  const between = np('m', '10.0.0.3', '- {port: 80, protocol: HTTP}');
+  for (const order of [
+    [loser, between, winner],
+    [winner, between, loser],
+  ]) {
+    const d = loadYaml(docs(...order));
+    const where = d.lines.map((l) => /^input\.yaml:document (\d+): Service default\/(\w+): ([^:]+):/.exec(l)?.slice(1).join(' '));
+    const loserDoc = order.indexOf(loser) + 1;
+    const winnerDoc = order.indexOf(winner) + 1;
+    const expected = [
+      [loserDoc, `${loserDoc} b spec.ports[1].protocol`],
+      [loserDoc, `${loserDoc} b spec.ports[0].nodePort`],
+      [2, '2 m spec.ports[0].protocol'],
+      [winnerDoc, `${winnerDoc} a spec.ports[1].protocol`],
+    ] as const;
+    assert.deepEqual(where, [...expected].sort((x, y) => x[0] - y[0]).map((e) => e[1]), d.lines.join('\n'));
+  }
+});

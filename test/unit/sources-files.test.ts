@@ -112,3 +112,46 @@ test('JSON: read directly when valid, a syntax error gives line and column', () 
   assert.equal(sink.all.length, 1);
   assert.match(formatDiagnostic(sink.all[0] ?? assert.fail('no diagnostic')), /^bad\.json:document 1: error: JSON syntax error: .* at line 2, column \d+.*; this document is skipped$/);
 });
+
+const svcJson = (name: string): string => JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { clusterIP: '10.0.0.1', ports: [{ port: 80 }] } });
+
+test('concatenated JSON objects (kubectl get -o json, one after the other) are one document each', () => {
+  for (const [separator, file] of [['', 'all.json'], ['\n', 'all.json'], ['\r\n\n  \t', 'all.json'], ['\n', '-'], ['', 'objects.yaml']] as const) {
+    const sink = new DiagnosticSink();
+    const text = [svcJson('a'), JSON.stringify({ kind: 'List', items: [JSON.parse(svcJson('b'))] }), svcJson('c')].join(separator);
+    const docs = parseManifestText(`${text}\n`, file, sink);
+    assert.deepEqual(sink.all.map(formatDiagnostic), [], JSON.stringify(separator));
+    assert.deepEqual(docs.map((d) => d.source), [1, 2, 3].map((document) => ({ file, document })));
+    assert.deepEqual(docs.map((d) => (d.value as { kind: string }).kind), ['Service', 'List', 'Service']);
+  }
+});
+
+test('concatenated JSON: braces and quotes inside strings do not split a document', () => {
+  const sink = new DiagnosticSink();
+  const tricky = JSON.stringify({ kind: 'Service', metadata: { name: 'x', annotations: { a: '}{"', b: '\\"}' } } });
+  const docs = parseManifestText(`${tricky}${tricky}`, 'x.json', sink);
+  assert.deepEqual(sink.all, []);
+  assert.deepEqual(docs.map((d) => d.value), [JSON.parse(tricky), JSON.parse(tricky)]);
+});
+
+test('concatenated JSON with a syntax error: that document is skipped, named with its line; the others load', () => {
+  for (const file of ['all.json', '-']) {
+    const sink = new DiagnosticSink();
+    const text = `${svcJson('a')}\n{"kind": "Service",\n "metadata": {"name": "b"}\n "spec": {}}\n${svcJson('c')}\n`;
+    const docs = parseManifestText(text, file, sink);
+    assert.deepEqual(docs.map((d) => d.source.document), [1, 3], file);
+    assert.equal(sink.all.length, 1);
+    const line = formatDiagnostic(sink.all[0] ?? assert.fail('no diagnostic'));
+    assert.match(line, new RegExp(`^${file === '-' ? '-' : 'all\\.json'}:document 2: error: JSON syntax error: .* at line 4, column \\d+.*; this document is skipped$`), line);
+  }
+});
+
+test('JSON-looking YAML stays YAML: flow mappings, and JSON documents separated by ---', () => {
+  const sink = new DiagnosticSink();
+  assert.deepEqual(parseManifestText('{kind: Service, metadata: {name: a}}\n', 'flow.yaml', sink).map((d) => d.value), [{ kind: 'Service', metadata: { name: 'a' } }]);
+  assert.deepEqual(parseManifestText('{"kind": "Pod"}\n---\n{"kind": "Node"}\n', 'dashes.json', sink).map((d) => [d.source.document, d.value]), [
+    [1, { kind: 'Pod' }],
+    [2, { kind: 'Node' }],
+  ]);
+  assert.deepEqual(sink.all, []);
+});

@@ -7,7 +7,8 @@ import { Command, Option } from 'commander';
 import { buildDesiredState } from '../../core/desired/build.js';
 import { noteFilteredObjects } from '../../core/desired/proxy-filter.js';
 import { KproxyError } from '../../core/errors.js';
-import { DiagnosticSink, formatDiagnostic } from '../../core/model/diagnostics.js';
+import { DiagnosticSink, formatDiagnostic, type Diagnostic } from '../../core/model/diagnostics.js';
+import type { DesiredState } from '../../core/desired/types.js';
 import type { ClusterObjects, IPFamily } from '../../core/model/objects.js';
 import type { RuleFormat } from '../../core/naming/service-port-name.js';
 import { FULL_SYNC } from '../../dataplanes/api.js';
@@ -17,13 +18,13 @@ import type { Ruleset } from '../../dataplanes/iptables/model.js';
 import { renderIptablesFormat } from '../../dataplanes/iptables/render.js';
 import { serializeRuleset } from '../../dataplanes/iptables/serialize.js';
 import { userspaceJumpText } from '../../dataplanes/userspace/jumps.js';
-import { offlineUserspaceText } from '../../dataplanes/userspace/offline.js';
+import { offlineUserspace } from '../../dataplanes/userspace/offline.js';
 import { parsePortRange } from '../../dataplanes/userspace/ports.js';
 import type { ConnectionOptions } from '../../runtime/kube/kubeconfig.js';
 import { loadApiObjects } from '../../runtime/kube/snapshot.js';
 import { loadClusterObjects } from '../../runtime/sources/files.js';
 import { addConnectionOptions, type ConnectionFlagValues } from '../options/operational.js';
-import { loadKubeProxyConfiguration } from '../options/kube-proxy-config.js';
+import { loadKubeProxyConfiguration, type KubeProxyConfigFile } from '../options/kube-proxy-config.js';
 import {
   addProxyOptions,
   proxyConfigFromOptions,
@@ -101,21 +102,44 @@ export function parseRulesFlags(args: readonly string[]): RulesFlagValues {
   return cmd.opts<RulesFlagValues>();
 }
 
-export function rulesRequestFromOptions(opts: RulesFlagValues): RulesRequest {
+/**
+ * Where `rules` lists the objects from when no -f is given, as kube-proxy decides it: the
+ * kubeconfig (--kubeconfig, or with --config the file's clientConnection.kubeconfig, which
+ * replaces the flag there as in kube-proxy), --master, or the in-cluster service account when
+ * run in a pod (KUBERNETES_SERVICE_HOST set). Undefined when there is none of them.
+ */
+export function apiConnectionFor(
+  opts: ConnectionFlagValues,
+  configFile: KubeProxyConfigFile | undefined,
+  env: NodeJS.ProcessEnv,
+): ConnectionOptions | undefined {
+  const kubeconfig = configFile === undefined ? (opts.kubeconfig ?? '') : configFile.config.clientConnection.kubeconfig;
+  const master = opts.master ?? '';
+  const inPod = (env['KUBERNETES_SERVICE_HOST'] ?? '') !== '';
+  return kubeconfig !== '' || master !== '' || inPod ? { kubeconfig, master } : undefined;
+}
+
+export function rulesRequestFromOptions(opts: RulesFlagValues, env: NodeJS.ProcessEnv = process.env): RulesRequest {
   const configFile = opts.config === undefined ? undefined : loadKubeProxyConfiguration(opts.config);
-  const proxy = proxyConfigFromOptions(opts, configFile);
+  const replacedByFile = configFile !== undefined && opts.kubeconfig !== undefined ? ['--kubeconfig'] : [];
+  const proxy = proxyConfigFromOptions(opts, configFile, replacedByFile);
   if (proxy.config.mode !== 'iptables' && proxy.config.mode !== 'userspace') {
     throw new KproxyError('E_UNSUPPORTED', `rules --proxy-mode ${proxy.config.mode}: not available yet (iptables and userspace only)`);
   }
   const files = opts.filename ?? [];
-  const fromApi = opts.kubeconfig !== undefined || opts.master !== undefined;
-  if (fromApi && files.length > 0) throw new KproxyError('E_USAGE', 'rules: -f PATH and --kubeconfig/--master exclude each other');
-  if (files.length === 0 && !fromApi) {
-    throw new KproxyError('E_USAGE', 'rules: give the objects with -f PATH (a file, a folder or -), or a cluster with --kubeconfig PATH');
+  const connectionFlagsGiven = opts.kubeconfig !== undefined || opts.master !== undefined;
+  if (connectionFlagsGiven && files.length > 0) throw new KproxyError('E_USAGE', 'rules: -f PATH and --kubeconfig/--master exclude each other');
+  const connection = files.length > 0 ? undefined : apiConnectionFor(opts, configFile, env);
+  if (files.length === 0 && connection === undefined) {
+    throw new KproxyError(
+      'E_USAGE',
+      'rules: give the objects with -f PATH (a file, a folder or -), or a cluster with --kubeconfig PATH ' +
+        '(or --config FILE with clientConnection.kubeconfig, or run in a pod for the in-cluster service account)',
+    );
   }
   return {
     files,
-    ...(fromApi ? { connection: { kubeconfig: opts.kubeconfig ?? '', master: opts.master ?? '' } } : {}),
+    ...(connection === undefined ? {} : { connection }),
     family: familyOf(opts.ipFamily),
     format: formatOf(opts.format),
     showJumps: opts.showJumps === true,
@@ -150,7 +174,21 @@ function userspaceRulesText(objects: ClusterObjects, request: RulesRequest, sink
   if ('error' in parsed) throw new KproxyError('E_USAGE', `--proxy-port-range: ${parsed.error}`);
   const state = buildDesiredState(objects, config, request.family, sink);
   const listenIP = request.family === 'IPv6' ? '::' : '0.0.0.0';
-  return offlineUserspaceText(state, { range: parsed.range, host: { listenIP, hostIP: state.nodeIPs[0] ?? '' } });
+  const hostIP = state.nodeIPs[0] ?? '';
+  // Offline the machine's own interfaces say nothing about the node: leave out what needs its address.
+  const out = offlineUserspace(state, { range: parsed.range, host: { listenIP, hostIP }, unknownHostIP: 'omit' });
+  if (out.omittedHostRules > 0) sink.add(unknownNodeAddressWarning(state, out.omittedHostRules, out.omittedServicePorts));
+  return out.text;
+}
+
+/** The one warning for the host-chain rules left out (a diagnostic about the --node-ip option). */
+function unknownNodeAddressWarning(state: DesiredState, rules: number, servicePorts: readonly string[]): Diagnostic {
+  const shown = servicePorts.slice(0, 3).join(', ') + (servicePorts.length > 3 ? `, and ${servicePorts.length - 3} more` : '');
+  const message =
+    `userspace mode: this node's ${state.family} address is unknown (no Node object named "${state.nodeName}" with one, no --node-ip), ` +
+    `so the ${rules} rule(s) for traffic from the node itself (KUBE-PORTALS-HOST, KUBE-NODEPORT-HOST), which DNAT to that address, ` +
+    `are left out (for ${shown}); give --node-ip or the Node object to see them`;
+  return { severity: 'warning', source: { file: 'flags', document: 0, options: true }, kind: '', object: '', field: '--node-ip', message };
 }
 
 /** The text `rules` prints on stdout. */
@@ -161,7 +199,7 @@ function rulesOutput(ruleset: Ruleset, request: RulesRequest): string {
 
 async function runRules(opts: RulesFlagValues): Promise<void> {
   const request = rulesRequestFromOptions(opts);
-  for (const w of request.proxy.warnings) process.stderr.write(`kproxy: warning: ${w}\n`);
+  for (const w of request.proxy.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
   const sink = new DiagnosticSink();
   const config = request.proxy.config;
   const objects =

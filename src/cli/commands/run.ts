@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { KproxyError } from '../../core/errors.js';
 import type { DesiredState } from '../../core/desired/types.js';
 import type { ProxyConfig } from '../../core/model/config.js';
+import { formatDiagnostic } from '../../core/model/diagnostics.js';
 import type { IPFamily } from '../../core/model/objects.js';
 import type { RuleFormat } from '../../core/naming/service-port-name.js';
 import { createSyncers } from '../../daemon/dataplanes.js';
@@ -117,7 +118,7 @@ export function resolveRunConfiguration(opts: RunFlagValues): ResolvedRun {
 async function runDaemon(opts: RunFlagValues): Promise<void> {
   const { configFile, resolved, written, config, op } = resolveRunConfiguration(opts);
   if (opts.writeConfigTo !== undefined) {
-    for (const w of resolved.warnings) process.stderr.write(`kproxy: warning: ${w}\n`);
+    for (const w of resolved.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
     writeTextOutput(opts.writeConfigTo, v1alpha1Yaml(written, op));
     process.stderr.write(`kproxy: wrote the configuration to ${opts.writeConfigTo}\n`);
     return;
@@ -133,7 +134,7 @@ async function runDaemon(opts: RunFlagValues): Promise<void> {
   // Every mode kproxy runs programs the kernel (userspace mode too: its portal rules).
   requireNetAdmin(`run --proxy-mode ${config.mode}`);
   const log = createLogger(op.loggingFormat);
-  for (const w of resolved.warnings) log.warn(w);
+  for (const w of resolved.warnings) log.warn('config', { diagnostic: formatDiagnostic(w) });
   applyOomScoreAdj(op.oomScoreAdj, log);
   const format: RuleFormat = opts.format === 'legacy' ? 'legacy' : 'current';
   const metrics = new ProxyMetrics();

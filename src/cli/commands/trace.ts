@@ -87,7 +87,7 @@ async function withManifests<T>(
   }
   const mode = request.proxy.config.mode;
   if (!modes.includes(mode)) throw unsupported(mode);
-  for (const w of request.proxy.warnings) process.stderr.write(`kproxy: warning: ${w}\n`);
+  for (const w of request.proxy.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
   const sink = new DiagnosticSink();
   try {
     return build(await loadClusterObjects(request.files, sink), request, sink);

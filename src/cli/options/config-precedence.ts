@@ -6,6 +6,7 @@
  * `--format`, ...) are not kube-proxy flags and always apply. Every other kube-proxy flag given
  * with `--config` is ignored, with one warning naming them.
  */
+import type { Diagnostic } from '../../core/model/diagnostics.js';
 
 /** The flags that still apply with --config, as the help and the docs state them. */
 export const FLAGS_APPLIED_WITH_CONFIG = ['--hostname-override', '--master', '--logging-format'] as const;
@@ -20,9 +21,17 @@ export function kebabFlag(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/**
+ * A warning about an option, located where it was given as object diagnostics are:
+ * `flags: --flag: warning: ...` (`location` = `flags`) or `CONFIG-FILE: field: warning: ...`.
+ */
+export function optionWarning(location: string, field: string, message: string): Diagnostic {
+  return { severity: 'warning', source: { file: location, document: 0, options: true }, kind: '', object: '', field, message };
+}
+
 /** One warning naming every flag the config file overrides; none when no such flag was given. */
-export function ignoredFlagsWarning(configPath: string, flags: readonly string[]): string[] {
+export function ignoredFlagsWarning(configPath: string, flags: readonly string[]): Diagnostic[] {
   const unique = [...new Set(flags)].sort();
   if (unique.length === 0) return [];
-  return [`${unique.join(', ')}: ignored because --config ${configPath} is given (as kube-proxy does)`];
+  return [optionWarning('flags', unique.join(', '), `ignored because --config ${configPath} is given (as kube-proxy does)`)];
 }

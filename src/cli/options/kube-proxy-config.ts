@@ -10,6 +10,8 @@ import { KproxyError } from '../../core/errors.js';
 import { isRecord } from '../../core/k8s/fields.js';
 import { readTextFileSync } from '../../runtime/io.js';
 import type { ProxyConfig } from '../../core/model/config.js';
+import type { Diagnostic } from '../../core/model/diagnostics.js';
+import { optionWarning } from './config-precedence.js';
 import { defaultKubeProxyConfiguration, type DefaultedKubeProxyConfiguration } from './kube-proxy-defaults.js';
 import { configFileOperationalProblems } from './operational.js';
 import {
@@ -41,7 +43,8 @@ export interface KubeProxyConfigFile {
   readonly settings: FileProxySettings;
   /** The whole v1alpha1 object after kube-proxy's defaulting. */
   readonly config: DefaultedKubeProxyConfiguration;
-  readonly warnings: readonly string[];
+  /** Unknown fields, located at the file and field (`PATH: field: warning: ...`). */
+  readonly warnings: readonly Diagnostic[];
   /** Every field the file sets to a value other than null, by dotted path (type-checked; durations in seconds). */
   readonly values: ReadonlyMap<string, ConfigValue>;
 }
@@ -96,7 +99,8 @@ type Value = ConfigValue;
 
 class Collector {
   readonly values = new Map<string, Value>();
-  readonly warnings: string[] = [];
+  /** Unknown fields, by dotted path. */
+  readonly unknown: string[] = [];
   readonly errors: string[] = [];
 }
 
@@ -150,7 +154,7 @@ function walk(schema: Schema, raw: Record<string, unknown>, prefix: string, out:
     const path = prefix === '' ? key : `${prefix}.${key}`;
     const spec = schema[key];
     if (spec === undefined) {
-      out.warnings.push(`${path}: unknown field, ignored`);
+      out.unknown.push(path);
     } else if (typeof spec === 'string') {
       readLeaf(spec, value, path, out);
     } else if (value === null) {
@@ -234,7 +238,8 @@ export function parseKubeProxyConfiguration(text: string, path: string): KubePro
   // here too, so that one run names every invalid field.
   out.errors.push(...configFileOperationalProblems(config, settings));
   if (out.errors.length > 0) fail(out.errors);
-  return { path, settings, config, warnings: out.warnings.map((w) => `${path}: ${w}`), values: out.values };
+  const warnings = out.unknown.map((field) => optionWarning(path, field, 'unknown field, ignored'));
+  return { path, settings, config, warnings, values: out.values };
 }
 
 export function loadKubeProxyConfiguration(path: string): KubeProxyConfigFile {

@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { KproxyError } from '../../core/errors.js';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from '../../core/model/config.js';
+import type { Diagnostic } from '../../core/model/diagnostics.js';
 import { CONFIG_OPTION_HELP, ignoredFlagsWarning, kebabFlag } from './config-precedence.js';
 import type { KubeProxyConfigFile } from './kube-proxy-config.js';
 import {
@@ -83,7 +84,7 @@ export interface ResolvedProxyOptions {
   /** conntrack.tcpBeLiberal / --conntrack-tcp-be-liberal (a host setting, not part of ProxyConfig). */
   readonly conntrackTCPBeLiberal: boolean;
   /** Non-fatal problems to print on stderr (unknown config fields, ignored flags). */
-  readonly warnings: readonly string[];
+  readonly warnings: readonly Diagnostic[];
 }
 
 function flagValue<T>(flag: string, checked: Checked<T>): T {
@@ -193,7 +194,7 @@ export function proxyConfigFromOptions(
   configFile?: KubeProxyConfigFile,
   otherIgnoredFlags: readonly string[] = [],
 ): ResolvedProxyOptions {
-  const warnings: string[] = [...(configFile?.warnings ?? [])];
+  const warnings: Diagnostic[] = [...(configFile?.warnings ?? [])];
   const base = configFile === undefined ? fromFlags(opts) : fromFile(configFile);
   if (configFile !== undefined) {
     const ignored = [...FILE_OVERRIDDEN_FLAGS.filter((k) => opts[k] !== undefined).map(kebabFlag), ...otherIgnoredFlags];

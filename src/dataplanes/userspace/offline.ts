@@ -7,7 +7,7 @@ import type { DesiredState } from '../../core/desired/types.js';
 import { serializeRuleset } from '../iptables/serialize.js';
 import { describeVerdict, planListeners, type Frontend, type ListenerPlan } from './plan.js';
 import { PortRangeAllocator, formatPortRange, type PortRange } from './ports.js';
-import { renderUserspace, type PortAssignment, type UserspaceHost } from './render.js';
+import { renderUserspaceReport, type PortAssignment, type UnknownHostIP, type UserspaceHost } from './render.js';
 
 /** Where offline rendering takes ports from when no --proxy-port-range is given (Linux's default ephemeral range). */
 const OFFLINE_DEFAULT_RANGE: PortRange = { base: 32768, size: 60999 - 32768 + 1 };
@@ -51,10 +51,33 @@ export interface OfflineUserspaceOptions {
   /** --proxy-port-range; null when not given. */
   readonly range: PortRange | null;
   readonly host: UserspaceHost;
+  /** When host.hostIP is empty: fail (default), or leave the host chains' rules out and say so. */
+  readonly unknownHostIP?: UnknownHostIP;
+}
+
+export interface OfflineUserspace {
+  readonly text: string;
+  /** Host-chain rules left out because the node's address is unknown (`unknownHostIP: 'omit'`). */
+  readonly omittedHostRules: number;
+  readonly omittedServicePorts: readonly string[];
+}
+
+function nodeTrafficLine(hostIP: string): string {
+  if (hostIP !== '') return `Pods and outside traffic are REDIRECTed to the proxy; the node's own traffic is DNATed to ${hostIP}.`;
+  return (
+    "Pods and outside traffic are REDIRECTed to the proxy. The node's own traffic is left out: its rules " +
+    "(KUBE-PORTALS-HOST, KUBE-NODEPORT-HOST) DNAT to the node's address, which is unknown; give --node-ip or a Node object " +
+    "(the daemon takes the address of the host's interface, as kube-proxy did)."
+  );
 }
 
 /** Everything `rules --proxy-mode userspace` prints: the plan as comments, then the restore input. */
 export function offlineUserspaceText(state: DesiredState, options: OfflineUserspaceOptions): string {
+  return offlineUserspace(state, options).text;
+}
+
+/** offlineUserspaceText, with what was left out for want of the node's address. */
+export function offlineUserspace(state: DesiredState, options: OfflineUserspaceOptions): OfflineUserspace {
   const plan = planListeners(state);
   const range = options.range ?? OFFLINE_DEFAULT_RANGE;
   const ports = assignPorts(plan, range);
@@ -64,8 +87,12 @@ export function offlineUserspaceText(state: DesiredState, options: OfflineUsersp
       : `--proxy-port-range ${formatPortRange(range)}`;
   const header = [
     `kproxy userspace mode (${state.family}): proxy ports allocated deterministically (next free port, in listener order), ${origin}.`,
-    `Pods and outside traffic are REDIRECTed to the proxy; the node's own traffic is DNATed to ${options.host.hostIP || '(unknown node IP)'}.`,
+    nodeTrafficLine(options.host.hostIP),
   ];
-  const ruleset = renderUserspace({ state, plan, ports, host: options.host });
-  return describeListeners(plan, ports, header) + serializeRuleset(ruleset);
+  const rendered = renderUserspaceReport({ state, plan, ports, host: options.host, unknownHostIP: options.unknownHostIP ?? 'fail' });
+  return {
+    text: describeListeners(plan, ports, header) + serializeRuleset(rendered.ruleset),
+    omittedHostRules: rendered.omittedHostRules,
+    omittedServicePorts: rendered.omittedServicePorts,
+  };
 }

@@ -37,15 +37,32 @@ export type PortAssignment = ReadonlyMap<string, number>;
 export interface UserspaceHost {
   /** The address the proxy listens on: `0.0.0.0` / `::` (REDIRECT) or one address (DNAT to it). */
   readonly listenIP: string;
-  /** The node address node-originated traffic is DNATed to (kube-proxy's hostIP). */
+  /** The node address node-originated traffic is DNATed to (kube-proxy's hostIP); empty = unknown. */
   readonly hostIP: string;
 }
+
+/**
+ * What to do with the host chains' rules (the only ones that need hostIP) when it is unknown:
+ * `fail` (the daemon: it must program them all), or `omit` them (offline rendering, which says so).
+ */
+export type UnknownHostIP = 'fail' | 'omit';
 
 export interface UserspaceRenderInput {
   readonly state: DesiredState;
   readonly plan: ListenerPlan;
   readonly ports: PortAssignment;
   readonly host: UserspaceHost;
+  /** Default `fail`. */
+  readonly unknownHostIP?: UnknownHostIP;
+}
+
+/** The restore transaction, and the host-chain rules left out for want of the node's address. */
+export interface UserspaceRender {
+  readonly ruleset: Ruleset;
+  /** How many rules of KUBE-PORTALS-HOST / KUBE-NODEPORT-HOST were left out (`unknownHostIP: 'omit'`). */
+  readonly omittedHostRules: number;
+  /** The service ports those rules were for, sorted. */
+  readonly omittedServicePorts: readonly string[];
 }
 
 interface Portal {
@@ -63,6 +80,8 @@ class Writer {
   readonly filter = new TableBuilder('filter');
   private readonly anyListen: boolean;
   private readonly hostTarget: string;
+  omittedHostRules = 0;
+  readonly omittedServicePorts = new Set<string>();
 
   constructor(private readonly input: UserspaceRenderInput) {
     const { listenIP, hostIP } = input.host;
@@ -103,6 +122,11 @@ class Writer {
 
   hostRule(chain: string, f: Frontend, p: Portal): void {
     if (this.hostTarget === '') {
+      if (this.input.unknownHostIP === 'omit') {
+        this.omittedHostRules++;
+        this.omittedServicePorts.add(f.spn);
+        return;
+      }
       throw new KproxyError('E_RENDER', `${f.spn}: the node's address is unknown (give --node-ip or a Node object)`);
     }
     const target = ['-j', 'DNAT', '--to-destination', joinHostPort(this.hostTarget, this.portOf(f))];
@@ -189,12 +213,21 @@ export function proxiedServicePorts(plan: ListenerPlan, ports: PortAssignment): 
   return plan.servicePorts.filter((sf) => servicePortFrontends(sf).every((f) => ports.has(f.id)));
 }
 
-/** The restore transaction: the five chains, declared (so flushed) and refilled. */
-export function renderUserspace(input: UserspaceRenderInput): Ruleset {
+/** The restore transaction (the five chains, declared so flushed, and refilled), with what was left out. */
+export function renderUserspaceReport(input: UserspaceRenderInput): UserspaceRender {
   const w = new Writer(input);
   const { state } = input;
   const npa = state.nodePortAddresses;
   const nodePortIPs: readonly (string | null)[] = npa.kind === 'all' ? [null] : npa.ips;
   for (const sf of proxiedServicePorts(input.plan, input.ports)) writeServicePort(w, sf, state.localDetector, nodePortIPs);
-  return rulesetOf(w.filter, w.nat);
+  return {
+    ruleset: rulesetOf(w.filter, w.nat),
+    omittedHostRules: w.omittedHostRules,
+    omittedServicePorts: [...w.omittedServicePorts].sort(),
+  };
+}
+
+/** The restore transaction: the five chains, declared (so flushed) and refilled. */
+export function renderUserspace(input: UserspaceRenderInput): Ruleset {
+  return renderUserspaceReport(input).ruleset;
 }
