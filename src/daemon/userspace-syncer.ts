@@ -8,7 +8,7 @@
 import type { DesiredState } from '../core/desired/types.js';
 import { diffStates } from '../core/tracker/changes.js';
 import { planListeners, type ListenerPlan } from '../dataplanes/userspace/plan.js';
-import { renderUserspace } from '../dataplanes/userspace/render.js';
+import { renderUserspaceReport } from '../dataplanes/userspace/render.js';
 import { userspaceJumps } from '../dataplanes/userspace/jumps.js';
 import { serializeRuleset } from '../dataplanes/iptables/serialize.js';
 import type { IptablesTool } from '../runtime/iptables/tool.js';
@@ -27,6 +27,7 @@ export class UserspaceFamilySyncer implements FamilySyncer {
   private needJumps = true;
   private lastFullSync = 0;
   private leftoversCleaned = false;
+  private warnedNoHostIP = false;
   private readonly reportedSkips = new Set<string>();
 
   constructor(
@@ -59,7 +60,17 @@ export class UserspaceFamilySyncer implements FamilySyncer {
     this.reportSkips(plan);
     const ports = await this.proxy.reconcile(plan);
     const hostIP = state.nodeIPs[0] ?? firstHostAddress(this.family);
-    const ruleset = renderUserspace({ state, plan, ports, host: { listenIP: this.proxy.listenIP, hostIP } });
+    // Only a family checked at start is sure to have an address; another one (IPv6 on an IPv4 host)
+    // still serves pods and outside clients, without the node's own traffic.
+    const { ruleset, omittedServicePorts } = renderUserspaceReport({
+      state, plan, ports, host: { listenIP: this.proxy.listenIP, hostIP }, unknownHostIP: 'omit',
+    });
+    if (omittedServicePorts.length > 0 && !this.warnedNoHostIP) {
+      this.warnedNoHostIP = true;
+      this.log.warn("the node's own traffic to these services is not proxied: this host has no address of the family (give --node-ip)", {
+        family: this.family, servicePorts: omittedServicePorts.join(','),
+      });
+    }
     const text = serializeRuleset(ruleset);
     try {
       await this.tool.restore(text);
