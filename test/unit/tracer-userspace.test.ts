@@ -73,3 +73,13 @@ test('a destination that is no service passes unchanged', () => {
   assert.deepEqual([t.verdict, t.distribution], ['NO_SERVICE', {}]);
   assert.ok(!t.notes.some((n) => n.includes('listener for')));
 });
+
+test('without the node\'s address: pod traffic is still traced, with the one warning `rules` gives', () => {
+  const article = repoPath('examples/article-nginx.yaml');
+  const r = runKproxy(['trace', '-f', article, '--proxy-mode', 'userspace', '--hostname-override', 'node-1',
+    '--src', '172.18.0.9', '--dst', '172.18.255.127:80', '--proto', 'tcp', '--from', 'pod', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const t = JSON.parse(r.stdout) as TraceOut;
+  assert.ok(t.path.some((p) => p.matched && p.chain === 'KUBE-PORTALS-CONTAINER'), JSON.stringify(t.path));
+  assert.equal(r.stderr.match(/flags: --node-ip: warning: userspace mode: this node's IPv4 address is unknown/g)?.length, 1, r.stderr);
+});

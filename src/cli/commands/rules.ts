@@ -182,7 +182,7 @@ function userspaceRulesText(objects: ClusterObjects, request: RulesRequest, sink
 }
 
 /** The one warning for the host-chain rules left out (a diagnostic about the --node-ip option). */
-function unknownNodeAddressWarning(state: DesiredState, rules: number, servicePorts: readonly string[]): Diagnostic {
+export function unknownNodeAddressWarning(state: DesiredState, rules: number, servicePorts: readonly string[]): Diagnostic {
   const shown = servicePorts.slice(0, 3).join(', ') + (servicePorts.length > 3 ? `, and ${servicePorts.length - 3} more` : '');
   const message =
     `userspace mode: this node's ${state.family} address is unknown (no Node object named "${state.nodeName}" with one, no --node-ip), ` +

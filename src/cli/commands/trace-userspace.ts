@@ -15,9 +15,9 @@ import { userspaceJumps } from '../../dataplanes/userspace/jumps.js';
 import { assignPorts } from '../../dataplanes/userspace/offline.js';
 import { describeVerdict, planListeners, type Frontend } from '../../dataplanes/userspace/plan.js';
 import { parsePortRange } from '../../dataplanes/userspace/ports.js';
-import { renderUserspace } from '../../dataplanes/userspace/render.js';
+import { renderUserspaceReport } from '../../dataplanes/userspace/render.js';
 import type { TraceResult } from '../../tracer/trace.js';
-import type { rulesRequestFromOptions } from './rules.js';
+import { unknownNodeAddressWarning, type rulesRequestFromOptions } from './rules.js';
 
 /** Where offline rendering takes ports from without --proxy-port-range (as `kproxy rules` shows them). */
 const DEFAULT_RANGE = { base: 32768, size: 60999 - 32768 + 1 };
@@ -61,7 +61,10 @@ export function userspaceTraceRules(objects: ClusterObjects, request: ReturnType
     const port = ports.get(f.id);
     if (port !== undefined) listeners.set(listenerKey(f.protocol, port), f);
   }
-  const text = serializeRuleset(renderUserspace({ state, plan, ports, host })) + jumpText();
+  // As `rules` does: without the node's address only the node's own traffic is left untraceable.
+  const rendered = renderUserspaceReport({ state, plan, ports, host, unknownHostIP: 'omit' });
+  if (rendered.omittedHostRules > 0) sink.add(unknownNodeAddressWarning(state, rendered.omittedHostRules, rendered.omittedServicePorts));
+  const text = serializeRuleset(rendered.ruleset) + jumpText();
   return { text, state, listeners };
 }
 
