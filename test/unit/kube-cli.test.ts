@@ -10,32 +10,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runKproxyAsync } from '../helpers/cli.js';
 import { FakeApiServer } from '../helpers/fake-apiserver.js';
 import { deadAddress, privateLoopbackIP, quietPort } from '../helpers/ports.js';
 import { NODE, eventually, node, service, slice } from './kube-fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'kproxy-kube-cli-'));
@@ -51,8 +31,8 @@ test('rules --kubeconfig lists the cluster once, sends the token and renders thi
     const dir = tempDir();
     const kubeconfig = path.join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, api.kubeconfig('secret-token'));
-    const r = await runCli(['rules', '--kubeconfig', kubeconfig, '--hostname-override', NODE, '--cluster-cidr', '10.244.0.0/16']);
-    assert.equal(r.code, 0, r.stderr);
+    const r = await runKproxyAsync(['rules', '--kubeconfig', kubeconfig, '--hostname-override', NODE, '--cluster-cidr', '10.244.0.0/16']);
+    assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /-A KUBE-SERVICES -m comment --comment "default\/web:http cluster IP" .* -d 10\.96\.0\.10 --dport 80/);
     assert.match(r.stdout, /DNAT --to-destination 10\.244\.1\.5:8080/);
     assert.equal(api.watchRequests().length, 0, 'no watch');
@@ -61,8 +41,8 @@ test('rules --kubeconfig lists the cluster once, sends the token and renders thi
 
     const wrong = path.join(dir, 'wrong');
     writeFileSync(wrong, api.kubeconfig('other'));
-    const denied = await runCli(['rules', '--kubeconfig', wrong, '--hostname-override', NODE]);
-    assert.notEqual(denied.code, 0);
+    const denied = await runKproxyAsync(['rules', '--kubeconfig', wrong, '--hostname-override', NODE]);
+    assert.notEqual(denied.status, 0);
     assert.match(denied.stderr, /listing services from http:\/\/127\.\d+\.\d+\.\d+:\d+: HTTP 401/);
   } finally {
     await api.close();
@@ -70,10 +50,10 @@ test('rules --kubeconfig lists the cluster once, sends the token and renders thi
 });
 
 test('rules refuses -f together with --kubeconfig, and needs one of them', async () => {
-  const both = await runCli(['rules', '-f', 'x.yaml', '--kubeconfig', 'k']);
-  assert.notEqual(both.code, 0);
+  const both = await runKproxyAsync(['rules', '-f', 'x.yaml', '--kubeconfig', 'k']);
+  assert.notEqual(both.status, 0);
   assert.match(both.stderr, /exclude each other/);
-  const none = await runCli(['rules']);
+  const none = await runKproxyAsync(['rules']);
   assert.match(none.stderr, /--kubeconfig PATH/);
 });
 
@@ -130,8 +110,8 @@ test('run without -f waits for the API, serves /configz meanwhile, and exits whe
 test('run --write-config-to writes the effective configuration and exits', async () => {
   const dir = tempDir();
   const out = path.join(dir, 'written.yaml');
-  const r = await runCli(['run', '--write-config-to', out, '--cluster-cidr', '10.244.0.0/16', '--kubeconfig', '/k.conf', '--hostname-override', 'N1']);
-  assert.equal(r.code, 0, r.stderr);
+  const r = await runKproxyAsync(['run', '--write-config-to', out, '--cluster-cidr', '10.244.0.0/16', '--kubeconfig', '/k.conf', '--hostname-override', 'N1']);
+  assert.equal(r.status, 0, r.stderr);
   const text = readFileSync(out, 'utf8');
   assert.match(text, /^apiVersion: kubeproxy\.config\.k8s\.io\/v1alpha1$/m);
   assert.match(text, /^clusterCIDR: 10\.244\.0\.0\/16$/m);
@@ -140,7 +120,7 @@ test('run --write-config-to writes the effective configuration and exits', async
   assert.match(text, /^configSyncPeriod: 15m0s$/m);
   // What it wrote reads back as the same configuration.
   const again = path.join(dir, 'again.yaml');
-  const r2 = await runCli(['run', '--config', out, '--write-config-to', again]);
-  assert.equal(r2.code, 0, r2.stderr);
+  const r2 = await runKproxyAsync(['run', '--config', out, '--write-config-to', again]);
+  assert.equal(r2.status, 0, r2.stderr);
   assert.equal(readFileSync(again, 'utf8'), text);
 });

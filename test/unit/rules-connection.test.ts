@@ -4,7 +4,7 @@
  * or the in-cluster service account in a pod; else a usage error naming the ways.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { chooseObjectSource } from '../../src/daemon/api-source.js';
 import { createLogger } from '../../src/daemon/logger.js';
 import { CLI_MAIN } from '../../src/runtime/daemon-process.js';
 import { FakeApiServer } from '../helpers/fake-apiserver.js';
-import { runKproxy } from '../helpers/cli.js';
+import { runKproxy, runKproxyAsync } from '../helpers/cli.js';
 import { repoPath } from '../helpers/paths.js';
 import { NODE, node, service, slice } from './kube-fixtures.js';
 
@@ -40,22 +40,6 @@ function configFile(dir: string, kubeconfig: string): string {
   return file;
 }
 
-/** The CLI in a child process, asynchronously: the fake API server answers from this process meanwhile. */
-function spawnRules(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 test('rules --config takes the file\'s clientConnection.kubeconfig when no -f is given', () => {
   const dir = tempDir();
   const config = configFile(dir, '/etc/kube/proxy.conf');
@@ -76,8 +60,8 @@ test('rules --config FILE end to end against the API server named in its kubecon
     const dir = tempDir();
     const kubeconfig = path.join(dir, 'kubeconfig.conf');
     writeFileSync(kubeconfig, api.kubeconfig('file-token'));
-    const r = await spawnRules(['rules', '--config', configFile(dir, kubeconfig), '--hostname-override', NODE]);
-    assert.equal(r.code, 0, r.stderr);
+    const r = await runKproxyAsync(['rules', '--config', configFile(dir, kubeconfig), '--hostname-override', NODE]);
+    assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /DNAT --to-destination 10\.244\.1\.5:8080/);
     assert.equal(api.listRequests().length, 3);
     assert.equal(api.watchRequests().length, 0);
