@@ -2,7 +2,7 @@
 import { KproxyError } from '../core/errors.js';
 import type { ProxyConfig } from '../core/model/config.js';
 import type { IPFamily } from '../core/model/objects.js';
-import { parsePortRange } from '../dataplanes/userspace/ports.js';
+import { proxyPortRange } from '../dataplanes/userspace/ports.js';
 import { IptablesTool } from '../runtime/iptables/tool.js';
 import { firstHostAddress } from '../runtime/userspace/host-ip.js';
 import { UserspaceProxy } from '../runtime/userspace/proxy.js';
@@ -27,12 +27,11 @@ export function checkHostAddress(config: ProxyConfig, family: IPFamily, hostAddr
 }
 
 export function createUserspaceSyncers(o: DataplaneOptions): FamilySyncer[] {
-  const parsed = parsePortRange(o.config.proxyPortRange);
-  if ('error' in parsed) throw new KproxyError('E_USAGE', `--proxy-port-range: ${parsed.error}`);
+  const range = proxyPortRange(o.config.proxyPortRange);
   const primary = o.families[0];
   if (primary !== undefined) checkHostAddress(o.config, primary);
   return o.families.map((family) => {
-    const proxy = new UserspaceProxy({ family, portRange: parsed.range, udpIdleTimeoutMs: o.config.udpIdleTimeoutMs, log: o.log });
+    const proxy = new UserspaceProxy({ family, portRange: range, udpIdleTimeoutMs: o.config.udpIdleTimeoutMs, log: o.log });
     return new UserspaceFamilySyncer(new IptablesTool(family), proxy, o.metrics, o.log);
   });
 }

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DesiredState } from '../core/desired/types.js';
+import { noLocalEndpointCounts } from '../core/desired/no-local-endpoints.js';
 
 const SYNC_BUCKETS = Array.from({ length: 15 }, (_, k) => 0.001 * 2 ** k);
 /** kube-proxy's: 0.25, 0.5, 1..59 by 1, 60..115 by 5, 120..300 by 30. */
@@ -140,19 +141,9 @@ export class ProxyMetrics {
   }
 }
 
-/**
- * kubeproxy_sync_proxy_rules_no_local_endpoints_total after a sync, as every kube-proxy mode sets
- * it: the service ports with a Local traffic policy (internal, or external for externally
- * reachable ones) that have endpoints, none of them on this node.
- */
+/** kubeproxy_sync_proxy_rules_no_local_endpoints_total after a sync (core counts them). */
 export function setNoLocalEndpoints(metrics: ProxyMetrics, state: DesiredState): void {
-  let internal = 0;
-  let external = 0;
-  for (const sp of state.servicePorts) {
-    const noLocal = sp.policy.hasEndpoints && sp.selection.localEndpoints.length === 0;
-    if (sp.info.internalPolicyLocal && noLocal) internal++;
-    if (sp.info.externalPolicyLocal && sp.policy.externallyAccessible && noLocal) external++;
-  }
+  const { internal, external } = noLocalEndpointCounts(state);
   metrics.noLocalEndpoints.set({ ip_family: state.family, traffic_policy: 'internal' }, internal);
   metrics.noLocalEndpoints.set({ ip_family: state.family, traffic_policy: 'external' }, external);
 }

@@ -19,7 +19,7 @@ import { renderIptablesFormat } from '../../dataplanes/iptables/render.js';
 import { serializeRuleset } from '../../dataplanes/iptables/serialize.js';
 import { userspaceJumpText } from '../../dataplanes/userspace/jumps.js';
 import { offlineUserspace } from '../../dataplanes/userspace/offline.js';
-import { parsePortRange } from '../../dataplanes/userspace/ports.js';
+import { proxyPortRange } from '../../dataplanes/userspace/ports.js';
 import type { ConnectionOptions } from '../../runtime/kube/kubeconfig.js';
 import { loadApiObjects } from '../../runtime/kube/snapshot.js';
 import { loadClusterObjects } from '../../runtime/sources/files.js';
@@ -170,13 +170,12 @@ function userspaceRulesText(objects: ClusterObjects, request: RulesRequest, sink
   const tool = request.family === 'IPv6' ? 'ip6tables' : 'iptables';
   if (request.showJumps) return userspaceJumpText(tool);
   const config = request.proxy.config;
-  const parsed = parsePortRange(config.proxyPortRange);
-  if ('error' in parsed) throw new KproxyError('E_USAGE', `--proxy-port-range: ${parsed.error}`);
+  const range = proxyPortRange(config.proxyPortRange);
   const state = buildDesiredState(objects, config, request.family, sink);
   const listenIP = request.family === 'IPv6' ? '::' : '0.0.0.0';
   const hostIP = state.nodeIPs[0] ?? '';
   // Offline the machine's own interfaces say nothing about the node: leave out what needs its address.
-  const out = offlineUserspace(state, { range: parsed.range, host: { listenIP, hostIP }, unknownHostIP: 'omit' });
+  const out = offlineUserspace(state, { range, host: { listenIP, hostIP }, unknownHostIP: 'omit' });
   if (out.omittedHostRules > 0) sink.add(unknownNodeAddressWarning(state, out.omittedHostRules, out.omittedServicePorts));
   return out.text;
 }

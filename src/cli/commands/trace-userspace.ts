@@ -7,20 +7,17 @@
  */
 import { buildDesiredState } from '../../core/desired/build.js';
 import type { DesiredState } from '../../core/desired/types.js';
-import { KproxyError } from '../../core/errors.js';
 import type { DiagnosticSink } from '../../core/model/diagnostics.js';
 import type { ClusterObjects } from '../../core/model/objects.js';
 import { quoteWord, serializeRuleset } from '../../dataplanes/iptables/serialize.js';
 import { userspaceJumps } from '../../dataplanes/userspace/jumps.js';
-import { assignPorts } from '../../dataplanes/userspace/offline.js';
+import { OFFLINE_DEFAULT_RANGE, assignPorts } from '../../dataplanes/userspace/offline.js';
 import { describeVerdict, planListeners, type Frontend } from '../../dataplanes/userspace/plan.js';
-import { parsePortRange } from '../../dataplanes/userspace/ports.js';
+import { proxyPortRange } from '../../dataplanes/userspace/ports.js';
 import { renderUserspaceReport } from '../../dataplanes/userspace/render.js';
 import type { TraceResult } from '../../tracer/trace.js';
 import { unknownNodeAddressWarning, type rulesRequestFromOptions } from './rules.js';
 
-/** Where offline rendering takes ports from without --proxy-port-range (as `kproxy rules` shows them). */
-const DEFAULT_RANGE = { base: 32768, size: 60999 - 32768 + 1 };
 
 export interface UserspaceTraceRules {
   /** Restore input: the portal rules, then the jumps kube-proxy installs (`-I` prepends, `-A` appends). */
@@ -50,11 +47,10 @@ function jumpText(): string {
 
 export function userspaceTraceRules(objects: ClusterObjects, request: ReturnType<typeof rulesRequestFromOptions>, sink: DiagnosticSink): UserspaceTraceRules {
   const config = request.proxy.config;
-  const parsed = parsePortRange(config.proxyPortRange);
-  if ('error' in parsed) throw new KproxyError('E_USAGE', `--proxy-port-range: ${parsed.error}`);
+  const range = proxyPortRange(config.proxyPortRange);
   const state = buildDesiredState(objects, config, request.family, sink);
   const plan = planListeners(state);
-  const ports = assignPorts(plan, parsed.range ?? DEFAULT_RANGE);
+  const ports = assignPorts(plan, range ?? OFFLINE_DEFAULT_RANGE);
   const host = { listenIP: request.family === 'IPv6' ? '::' : '0.0.0.0', hostIP: state.nodeIPs[0] ?? '' };
   const listeners = new Map<string, Frontend>();
   for (const f of plan.frontends) {

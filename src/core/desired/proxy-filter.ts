@@ -10,6 +10,12 @@ import type { ClusterObjects, ObjectMeta } from '../model/objects.js';
 export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
 export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 
+/** The API label selector of those filters, for this proxy name ("" = the default proxy). */
+export function proxyLabelSelector(serviceProxyName: string): string {
+  const proxy = serviceProxyName === '' ? `!${SERVICE_PROXY_NAME_LABEL}` : `${SERVICE_PROXY_NAME_LABEL}=${serviceProxyName}`;
+  return `${proxy},!${HEADLESS_LABEL}`;
+}
+
 /** Why kube-proxy would never see this object, or null when it would. */
 function filteredOutBecause(meta: ObjectMeta, serviceProxyName: string): string | null {
   const proxyName = meta.labels[SERVICE_PROXY_NAME_LABEL];

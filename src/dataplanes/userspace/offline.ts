@@ -10,7 +10,7 @@ import { PortRangeAllocator, formatPortRange, type PortRange } from './ports.js'
 import { renderUserspaceReport, type PortAssignment, type UnknownHostIP, type UserspaceHost } from './render.js';
 
 /** Where offline rendering takes ports from when no --proxy-port-range is given (Linux's default ephemeral range). */
-const OFFLINE_DEFAULT_RANGE: PortRange = { base: 32768, size: 60999 - 32768 + 1 };
+export const OFFLINE_DEFAULT_RANGE: PortRange = { base: 32768, size: 60999 - 32768 + 1 };
 
 /**
  * Ports for the frontends of the plan, allocated next-fit in frontend order; once the range is

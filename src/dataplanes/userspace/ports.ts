@@ -49,6 +49,13 @@ export function parsePortRange(text: string): { readonly range: PortRange | null
   return { range: { base: low, size: high - low + 1 } };
 }
 
+/** The range of a `--proxy-port-range` value already validated with the flags; null = the kernel picks. */
+export function proxyPortRange(text: string): PortRange | null {
+  const parsed = parsePortRange(text);
+  if ('error' in parsed) throw new KproxyError('E_USAGE', `--proxy-port-range: ${parsed.error}`);
+  return parsed.range;
+}
+
 export function formatPortRange(range: PortRange): string {
   return `${range.base}-${range.base + range.size - 1}`;
 }

@@ -2,7 +2,7 @@
  * What kube-proxy lists and watches (reference C.6): Services and EndpointSlices with its label
  * selector, and its own Node by name.
  */
-import { HEADLESS_LABEL, SERVICE_PROXY_NAME_LABEL } from '../../core/desired/proxy-filter.js';
+import { proxyLabelSelector } from '../../core/desired/proxy-filter.js';
 
 export type ResourceName = 'services' | 'endpointslices' | 'nodes';
 
@@ -14,12 +14,6 @@ export interface ResourceSpec {
   readonly apiVersion: string;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
-}
-
-/** kube-proxy's Service/EndpointSlice selector for this proxy name ("" = the default proxy). */
-function proxyLabelSelector(serviceProxyName: string): string {
-  const proxy = serviceProxyName === '' ? `!${SERVICE_PROXY_NAME_LABEL}` : `${SERVICE_PROXY_NAME_LABEL}=${serviceProxyName}`;
-  return `${proxy},!${HEADLESS_LABEL}`;
 }
 
 export function proxyResources(serviceProxyName: string, nodeName: string): ResourceSpec[] {
