@@ -5,7 +5,7 @@
  * and later tests that those assumptions already decide (a narrower or disjoint CIDR, the same
  * address type) are not forked again, so no branch holds a contradiction of that kind.
  */
-import { cidrContains, parseCIDR, type ParsedCIDR } from '../core/net/ip.js';
+import { cidrWithin, parseCIDR, type ParsedCIDR } from '../core/net/ip.js';
 import type { IPFamily } from '../core/model/objects.js';
 import type { AddressType } from '../dataplanes/iptables/interpret-types.js';
 import type { IrPredicate, IrRule, IrTable } from './ir.js';
@@ -84,10 +84,6 @@ export function isPlainPredicate(p: IrPredicate): boolean {
   }
 }
 
-function within(inner: ParsedCIDR, outer: ParsedCIDR): boolean {
-  return inner.family === outer.family && outer.prefixLength <= inner.prefixLength && cidrContains(outer, inner.network);
-}
-
 /** Whether the source is in the union of `cidrs`: true, false, or null when the assumptions do not tell. */
 function membership(cidrs: readonly ParsedCIDR[], family: IPFamily, assumptions: readonly SourceAssumption[]): boolean | null {
   const mine = cidrs.filter((c) => c.family === family);
@@ -98,9 +94,9 @@ function membership(cidrs: readonly ParsedCIDR[], family: IPFamily, assumptions:
     const theirs = p.cidrs.filter((c) => c.family === family);
     if (theirs.length === 0) continue;
     const inTheirs = a.holds !== p.invert;
-    if (inTheirs && theirs.every((t) => mine.some((c) => within(t, c)))) return true;
-    if (inTheirs && theirs.every((t) => mine.every((c) => !within(t, c) && !within(c, t)))) return false;
-    if (!inTheirs && mine.every((c) => theirs.some((t) => within(c, t)))) return false;
+    if (inTheirs && theirs.every((t) => mine.some((c) => cidrWithin(t, c)))) return true;
+    if (inTheirs && theirs.every((t) => mine.every((c) => !cidrWithin(t, c) && !cidrWithin(c, t)))) return false;
+    if (!inTheirs && mine.every((c) => theirs.some((t) => cidrWithin(c, t)))) return false;
   }
   return null;
 }
@@ -132,7 +128,7 @@ function loopbackTypeMembership(types: readonly AddressType[], family: IPFamily,
 function notLocalMembership(cidrs: readonly ParsedCIDR[], family: IPFamily, assumptions: readonly SourceAssumption[]): boolean | null {
   const loopback = LOOPBACK[family];
   const mine = cidrs.filter((c) => c.family === family);
-  if (mine.length === 0 || !mine.every((c) => loopback.some((l) => within(c, l)))) return null;
+  if (mine.length === 0 || !mine.every((c) => loopback.some((l) => cidrWithin(c, l)))) return null;
   return typeMembership(['LOCAL'], assumptions) === false ? false : null;
 }
 

@@ -6,7 +6,7 @@
  * rule of the chain takes every packet they match with a final verdict (the same conditions, or
  * weaker ones: a wider CIDR or port range, fewer conditions).
  */
-import { cidrContains, type ParsedCIDR } from '../core/net/ip.js';
+import { cidrWithin } from '../core/net/ip.js';
 import type { TableName } from '../dataplanes/iptables/model.js';
 import type { Anomaly } from './explain-types.js';
 import type { IrAction, IrPredicate, IrRule, IrProgram, IrTable } from './ir.js';
@@ -45,10 +45,6 @@ function hasChance(rule: IrRule): boolean {
 
 function predicateKey(p: IrPredicate): string {
   return JSON.stringify(p.kind === 'address' ? { ...p, cidrs: p.cidrs.map((c) => c.text) } : p);
-}
-
-function cidrWithin(inner: ParsedCIDR, outer: ParsedCIDR): boolean {
-  return inner.family === outer.family && outer.prefixLength <= inner.prefixLength && cidrContains(outer, inner.network);
 }
 
 /** Whether every packet that satisfies `later` satisfies `earlier`. */

@@ -173,6 +173,11 @@ export function cidrContains(cidr: ParsedCIDR, ip: ParsedIP): boolean {
   return true;
 }
 
+/** Whether every address of `inner` is in `outer`. */
+export function cidrWithin(inner: ParsedCIDR, outer: ParsedCIDR): boolean {
+  return inner.family === outer.family && outer.prefixLength <= inner.prefixLength && cidrContains(outer, inner.network);
+}
+
 /** `IP:port` as Go's net.JoinHostPort writes it (IPv6 bracketed). */
 export function joinHostPort(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
