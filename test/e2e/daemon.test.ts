@@ -62,7 +62,7 @@ describe('kproxy run (iptables mode) on the real kernel', { skip: kernelSkip(['i
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('the first sync removes what a userspace-mode proxy left behind', async () => {
+  test('setup: a userspace-mode proxy ran here before and left its portal jump', async () => {
     // A userspace proxy ran here before: its portal jump would catch ClusterIP traffic first.
     await inNetns(NS, ['iptables', '-t', 'nat', '-N', 'KUBE-PORTALS-CONTAINER']);
     await inNetns(NS, [
@@ -72,7 +72,7 @@ describe('kproxy run (iptables mode) on the real kernel', { skip: kernelSkip(['i
     assert.match(await save(), /KUBE-PORTALS-CONTAINER/);
   });
 
-  test('the first sync is full: service chains and the jumps from the built-in chains', async () => {
+  test('the first sync is full: service chains and the jumps from the built-in chains; the userspace leftovers are gone', async () => {
     daemon = startDaemon(NS, [
       '-f', file, '--hostname-override', 'node-1', '--ip-families', 'ipv4',
       '--iptables-min-sync-period', '100ms', '--iptables-sync-period', '2s',

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { CLI_MAIN } from '../../src/runtime/daemon-process.js';
-import { onPath } from '../../src/runtime/exec/path.js';
+import { requireKernel } from '../helpers/e2e.js';
 import { runKproxy } from '../helpers/cli.js';
 import { repoPath } from '../helpers/paths.js';
 
@@ -52,10 +52,8 @@ test('run -f with a path that does not exist stops at once with one E_INPUT line
 });
 
 test('run and cleanup with a --netns that does not exist say so, in their own words', (t) => {
-  if (process.getuid?.() !== 0) {
-    t.skip('without root, --netns stops at "needs root" first (tested below)');
-    return;
-  }
+  // Without root, --netns stops at "needs root" first (tested below).
+  if (!requireKernel(t)) return;
   for (const args of [['cleanup'], ['run', '-f', NO_SERVICE]]) {
     const r = runKproxy([...args, '--netns', 'kpx-000000-missing']);
     assert.equal(r.status, 2, r.stderr);
@@ -64,10 +62,8 @@ test('run and cleanup with a --netns that does not exist say so, in their own wo
 });
 
 test('without root: sandbox down/scale/up, run, run --netns and cleanup stop at one clear line', (t) => {
-  if (process.getuid?.() !== 0 || !onPath('setpriv')) {
-    t.skip('needs root and setpriv to run the CLI as an unprivileged user');
-    return;
-  }
+  // Root, to run the CLI as an unprivileged user with setpriv.
+  if (!requireKernel(t, ['setpriv'])) return;
   const asNobody = (args: readonly string[]): { status: number | null; stdout: string; stderr: string } => {
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI_MAIN, ...args], {
       encoding: 'utf8',
